@@ -1,0 +1,384 @@
+"""Execution plans: a graph compiled once into level-wise tensor operations.
+
+Nodes are partitioned into *blocks* that share (topological level, combine,
+activation, dimension[, arity]), so a block is one ``[n, d]`` tensor computed
+by a handful of tensor ops. The edges into a block are split into *groups*
+by (source block, weight label); a group costs one gather, one weight
+application and its share of one scatter-reduce per block:
+
+* linear combines (``sum``, ``mean``) use linearity: with a matrix weight the
+  inputs are first summed per (parent, label) and multiplied afterwards, or
+  multiplied once per distinct child and then gathered, whichever touches
+  fewer rows (``W·Σ c_i x_i = Σ c_i W·x_i``);
+* multiplicities ``c`` scale (``sum``), enter numerator and denominator
+  (``mean``), become powers (``prod``), are ignored (``max``, ``min``) or are
+  expanded into repeated inputs (``concat`` and registered functions).
+
+No Python code runs per node or per edge in :meth:`Plan.run`; autograd gives
+the backward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import torch
+
+from .._segments import rank_in_segment, ranges, run_starts
+from ..graph import LEAF, Combine, Graph, get_activation, get_combine
+from .params import Shape, apply_weight, weight_io
+
+
+@dataclass
+class Group:
+    """Edges into one block from one source block under one weight label."""
+
+    src: int
+    label: str | None
+    gather: np.ndarray  # rows of the source block to read
+    target: np.ndarray  # per message row: block row, input slot, or [rows, m] flat positions (concat)
+    count: np.ndarray | None = None  # [rows, 1] multiplicity (None: all one or ignored)
+    local: np.ndarray | None = None  # parent-first: aggregate slot of each gathered row
+    n_local: int = 0
+    expand: np.ndarray | None = None  # child-first: message row of each edge
+
+
+@dataclass
+class Block:
+    """``n`` nodes of one level computed together into an ``[n, dim]`` tensor."""
+
+    level: int
+    combine: Combine | None  # None for leaves
+    act: str
+    dim: int
+    arity: int
+    nodes: np.ndarray  # graph node ids, in row order
+    groups: list[Group]
+    leaf: np.ndarray | None = None  # [n, dim] constants of a leaf block
+    denom: np.ndarray | None = None  # [n, 1] total multiplicity (mean)
+    bias_labels: tuple[str, ...] = ()
+    bias_index: np.ndarray | None = None  # [n] 0 = no bias, j = bias_labels[j - 1]
+    direct: bool = False  # one message per row, already in row order: no scatter
+
+    @property
+    def n(self) -> int:
+        return int(self.nodes.shape[0])
+
+
+def _to_torch(obj, device: torch.device, dtype: torch.dtype):  # noqa: ANN001, ANN202
+    """Copy a Group/Block with its numpy arrays turned into tensors."""
+    changes = {}
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, np.ndarray):
+            t = torch.from_numpy(np.ascontiguousarray(v))
+            changes[f.name] = t.to(device=device, dtype=dtype if v.dtype.kind == "f" else torch.int64)
+        elif f.name == "groups":
+            changes[f.name] = [_to_torch(g, device, dtype) for g in v]
+    return replace(obj, **changes)
+
+
+class Plan:
+    """A compiled graph for one assignment of weight shapes. Build with :func:`compile_plan`."""
+
+    def __init__(self, graph: Graph, shapes: Mapping[str, Shape], blocks: list[Block],
+                 node_block: np.ndarray, node_row: np.ndarray) -> None:
+        self.graph = graph
+        self.shapes = dict(shapes)
+        self.blocks = blocks
+        self.node_block = node_block
+        self.node_row = node_row
+        out_block = node_block[graph.output_node]
+        self.output_dims = {blocks[b].dim for b in np.unique(out_block)}
+        order = np.lexsort((node_row[graph.output_node], out_block))
+        self._out_order = order
+        self._out_inverse = np.argsort(order)
+        self._ready: dict[tuple[torch.device, torch.dtype], list[Block]] = {}
+
+    @property
+    def node_dims(self) -> np.ndarray:
+        """``int64[N]`` the dimension of every node's value."""
+        dims = np.array([b.dim for b in self.blocks], dtype=np.int64)
+        return dims[self.node_block]
+
+    def _blocks_on(self, device: torch.device, dtype: torch.dtype) -> list[Block]:
+        key = (device, dtype)
+        if key not in self._ready:
+            self._ready[key] = [_to_torch(b, device, dtype) for b in self.blocks]
+        return self._ready[key]
+
+    def run(self, params: Mapping[str, torch.Tensor], dtype: torch.dtype | None = None,
+            device: torch.device | str | None = None) -> list[torch.Tensor]:
+        """Values of all blocks, in block order (``[n_b, dim_b]`` each)."""
+        dtype, device = _dtype_device(params, dtype, device)
+        params = {k: v.to(device=device, dtype=dtype) for k, v in params.items()}
+        values: list[torch.Tensor] = []
+        for blk in self._blocks_on(device, dtype):
+            values.append(blk.leaf if blk.leaf is not None else _run_block(blk, values, params))
+        return values
+
+    def outputs(self, values: list[torch.Tensor]) -> torch.Tensor:
+        """``[O, d]`` output rows in the graph's output order."""
+        if len(self.output_dims) > 1:
+            raise ValueError(f"outputs have different dimensions {sorted(self.output_dims)}; "
+                             "use Plan.node_values to read them separately")
+        g = self.graph
+        if g.num_outputs == 0:
+            raise ValueError("the graph has no outputs (GraphBuilder.output)")
+        nb = self.node_block[g.output_node][self._out_order]
+        nr = self.node_row[g.output_node][self._out_order]
+        cuts = np.flatnonzero(run_starts(nb))
+        dev = values[0].device
+        parts = [
+            values[nb[a]].index_select(0, torch.from_numpy(nr[a:b]).to(dev))
+            for a, b in zip(cuts, np.append(cuts[1:], nb.size), strict=True)
+        ]
+        return torch.cat(parts).index_select(0, torch.from_numpy(self._out_inverse).to(dev))
+
+    def node_values(self, values: list[torch.Tensor], nodes: np.ndarray) -> list[torch.Tensor]:
+        """Values of chosen nodes, one tensor each (for inspection and tests)."""
+        return [values[self.node_block[i]][self.node_row[i]] for i in np.asarray(nodes).tolist()]
+
+
+def _dtype_device(params: Mapping[str, torch.Tensor], dtype: torch.dtype | None,
+                  device: torch.device | str | None) -> tuple[torch.dtype, torch.device]:
+    tensors = list(params.values())
+    if dtype is None:
+        dtype = torch.float32
+        if tensors:
+            dtype = tensors[0].dtype
+            for t in tensors[1:]:
+                dtype = torch.promote_types(dtype, t.dtype)
+        if not dtype.is_floating_point:
+            dtype = torch.get_default_dtype()
+    if device is None:
+        device = tensors[0].device if tensors else torch.device("cpu")
+    return dtype, torch.device(device)
+
+
+def _run_block(blk: Block, values: list[torch.Tensor], params: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    kind = blk.combine.kind
+    msgs, targets = [], []
+    for g in blk.groups:
+        w = params[g.label] if g.label is not None else None
+        x = values[g.src].index_select(0, g.gather)
+        if g.local is not None:
+            if g.count is not None:
+                x = x * g.count
+            x = x.new_zeros(g.n_local, x.shape[1]).index_add_(0, g.local, x)
+        m = apply_weight(x, w)
+        if g.expand is not None:
+            m = m.index_select(0, g.expand)
+        if g.count is not None and g.local is None:
+            m = m.pow(g.count) if kind == "prod" else m * g.count
+        msgs.append(m)
+        targets.append(g.target)
+    out = _combine(blk, kind, msgs, targets)
+    if blk.bias_index is not None:
+        table = torch.stack([out.new_zeros(blk.dim)] + [params[b].reshape(-1).expand(blk.dim) for b in blk.bias_labels])
+        out = out + table.index_select(0, blk.bias_index)
+    return get_activation(blk.act)(out)
+
+
+def _combine(blk: Block, kind: str, msgs: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
+    n, d = blk.n, blk.dim
+    if blk.direct:
+        out = msgs[0]
+        return out / blk.denom if kind == "mean" else out
+    if kind == "concat":
+        flat = torch.cat([m.reshape(-1) for m in msgs])
+        return flat.new_zeros(n * d).index_put_((torch.cat([t.reshape(-1) for t in targets]),), flat).view(n, d)
+    src, idx = torch.cat(msgs), torch.cat(targets)
+    if kind in ("sum", "mean"):
+        out = src.new_zeros(n, d).index_add_(0, idx, src)
+        return out / blk.denom if kind == "mean" else out
+    if kind in ("max", "min", "prod"):
+        reduce = {"max": "amax", "min": "amin", "prod": "prod"}[kind]
+        index = idx[:, None].expand(-1, d)
+        return src.new_zeros(n, d).scatter_reduce(0, index, src, reduce, include_self=False)
+    stacked = src.new_zeros(n * blk.arity, src.shape[1]).index_put_((idx,), src).view(n, blk.arity, -1)
+    out = blk.combine.fn(stacked)
+    if out.shape != (n, d):
+        raise ValueError(f"combine {blk.combine.name!r} returned shape {tuple(out.shape)}, expected {(n, d)}")
+    return out
+
+
+# --------------------------------------------------------------------------- compile
+
+_EXPANDED = ("concat", "custom")
+
+
+def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
+    """Compile ``graph`` for weights of the given shapes (see :mod:`liftnn.engine.params`)."""
+    g = graph
+    labels = g.labels
+    for label in labels:
+        if label not in shapes:
+            raise ValueError(f"no value or shape for weight label {label!r}")
+    combines = [get_combine(c) for c in g.combines]
+    kind_names = np.array([c.kind for c in combines] + ["leaf"])
+    node_kind = kind_names[g.node_combine]  # LEAF (-1) picks "leaf"
+
+    # concat and registered functions see repeated inputs: expand multiplicities
+    expand = np.isin(node_kind[g.edge_parent], _EXPANDED)
+    reps = np.where(expand, g.edge_count, 1)
+    eidx = np.repeat(np.arange(g.num_edges), reps)
+    child, parent, label = g.edge_child[eidx], g.edge_parent[eidx], g.edge_label[eidx]
+    count = np.where(expand[eidx], 1, g.edge_count[eidx])
+    pos = rank_in_segment(parent)
+
+    lab = np.where(label < 0, len(labels), label)
+    io = np.array(
+        [(*weight_io(tuple(shapes[lb])), len(shapes[lb]) == 2) for lb in labels] + [(-1, -1, 0)], dtype=np.int64
+    ).reshape(-1, 3)
+    level = g.levels()
+    dim, msg_dim = _dims(g, level, child, parent, lab, count, io, node_kind)
+    _check_bias(g, shapes, dim)
+
+    arity = np.where(node_kind == "custom", np.bincount(parent, minlength=g.num_nodes), 0)
+    block, row, order = _blocks(level, g.node_combine, np.where(g.is_leaf, 0, g.node_act), dim, arity)
+    col = _exclusive_segment_cumsum(parent, msg_dim)
+    nb = int(block.max()) + 1 if block.size else 0
+    starts = np.flatnonzero(run_starts(block[order]))
+    bounds = np.append(starts, order.size)
+    blocks = []
+    for b in range(nb):
+        nodes = order[bounds[b] : bounds[b + 1]]
+        first = nodes[0]
+        is_leaf = g.node_combine[first] == LEAF
+        blk = Block(
+            level=int(level[first]),
+            combine=None if is_leaf else combines[g.node_combine[first]],
+            act="identity" if is_leaf else g.activations[g.node_act[first]],
+            dim=int(dim[first]),
+            arity=int(arity[first]),
+            nodes=nodes,
+            groups=[],
+        )
+        if is_leaf:
+            blk.leaf = g.values[ranges(g.value_ptr[nodes], np.full(nodes.size, blk.dim))].reshape(-1, blk.dim)
+        blocks.append(blk)
+
+    # group edges by (target block, source block, label)
+    pb, sb = block[parent], block[child]
+    eorder = np.lexsort((np.arange(parent.size), lab, sb, pb))
+    cuts = np.flatnonzero(run_starts(pb[eorder], sb[eorder], lab[eorder]))
+    for a, z in zip(cuts, np.append(cuts[1:], eorder.size), strict=True):
+        e = eorder[a:z]
+        blk = blocks[pb[e[0]]]
+        blk.groups.append(_group(blk, int(sb[e[0]]), lab[e[0]], labels, io, row[child[e]], row[parent[e]],
+                                 count[e], pos[e], col[e], msg_dim[e]))
+    for blk in blocks:
+        if blk.combine is not None:
+            _finish_block(blk, g, parent, count, labels)
+    return Plan(g, shapes, blocks, block, row)
+
+
+def _dims(g: Graph, level: np.ndarray, child: np.ndarray, parent: np.ndarray, lab: np.ndarray,
+          count: np.ndarray, io: np.ndarray, node_kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node and message dimensions, level by level, with clear errors on mismatches."""
+    dim = np.where(g.is_leaf, np.diff(g.value_ptr), 0)
+    msg_dim = np.zeros(child.size, dtype=np.int64)
+    e_level = level[parent]
+    eorder = np.argsort(e_level, kind="stable")
+    bounds = np.searchsorted(e_level[eorder], np.arange(level.max(initial=0) + 2))
+    names = list(g.labels) + [None]
+    for lv in range(1, level.max(initial=0) + 1):
+        e = eorder[bounds[lv] : bounds[lv + 1]]
+        cd = dim[child[e]]
+        need, give = io[lab[e], 0], io[lab[e], 1]
+        bad = np.flatnonzero((need >= 0) & (need != cd))
+        if bad.size:
+            i = e[bad[0]]
+            raise ValueError(
+                f"weight {names[lab[i]]!r} expects inputs of dimension {need[bad[0]]}, but node "
+                f"{child[i]} (input of node {parent[i]}) has dimension {cd[bad[0]]}"
+            )
+        md = np.where(give >= 0, give, cd)
+        msg_dim[e] = md
+        seg = np.flatnonzero(run_starts(parent[e]))
+        pp = parent[e][seg]
+        lo, hi = np.minimum.reduceat(md, seg), np.maximum.reduceat(md, seg)
+        is_cat = node_kind[pp] == "concat"
+        bad = np.flatnonzero(~is_cat & (lo != hi))
+        if bad.size:
+            raise ValueError(
+                f"node {pp[bad[0]]} combines inputs of different dimensions ({lo[bad[0]]} and "
+                f"{hi[bad[0]]}); only concat accepts that"
+            )
+        dim[pp] = np.where(is_cat, np.add.reduceat(md, seg), lo)
+    return dim, msg_dim
+
+
+def _check_bias(g: Graph, shapes: Mapping[str, Shape], dim: np.ndarray) -> None:
+    has = np.flatnonzero(g.node_bias >= 0)
+    if not has.size:
+        return
+    blen = np.array([int(np.prod(shapes[lb])) if len(shapes[lb]) <= 1 else -1 for lb in g.labels])
+    size = blen[g.node_bias[has]]
+    bad = np.flatnonzero((size != 1) & (size != dim[has]))
+    if bad.size:
+        i = has[bad[0]]
+        lb = g.labels[g.node_bias[i]]
+        raise ValueError(f"bias {lb!r} has shape {tuple(shapes[lb])} but node {i} has dimension {dim[i]}")
+
+
+def _blocks(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Block id per node (sorted by the key tuple, level first), row within block, node order."""
+    order = np.lexsort(tuple(reversed(keys)))
+    start = run_starts(*(k[order] for k in keys))
+    block = np.empty(order.size, dtype=np.int64)
+    block[order] = np.cumsum(start) - 1
+    row = np.empty(order.size, dtype=np.int64)
+    row[order] = rank_in_segment(block[order])
+    return block, row, order
+
+
+def _exclusive_segment_cumsum(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per edge, the sum of ``x`` over the earlier edges of the same parent."""
+    c = np.cumsum(x) - x
+    seg = np.flatnonzero(run_starts(parent))
+    return c - np.repeat(c[seg], np.diff(np.append(seg, x.size)))
+
+
+def _group(blk: Block, src: int, lab: int, labels: tuple[str, ...], io: np.ndarray, crow: np.ndarray,
+           prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray) -> Group:
+    label = labels[lab] if lab < len(labels) else None
+    kind = blk.combine.kind
+    cnt = count[:, None].astype(np.float64) if (kind not in ("max", "min") and np.any(count != 1)) else None
+    if kind == "concat":
+        m = int(mdim[0])
+        target = (prow * blk.dim + col)[:, None] + np.arange(m)
+    elif kind == "custom":
+        target = prow * blk.arity + pos
+    else:
+        target = prow
+    matrix = bool(io[lab, 2])
+    uc, inv = np.unique(crow, return_inverse=True)
+    if kind in ("sum", "mean") and matrix:
+        up, loc = np.unique(prow, return_inverse=True)
+        i, o = io[lab, 0], io[lab, 1]
+        if crow.size * i + up.size * i * o <= uc.size * i * o + crow.size * o:
+            return Group(src, label, gather=crow, target=up, count=cnt, local=loc, n_local=up.size)
+    if matrix and uc.size < crow.size:
+        return Group(src, label, gather=uc, target=target, count=cnt, expand=inv)
+    return Group(src, label, gather=crow, target=target, count=cnt)
+
+
+def _finish_block(blk: Block, g: Graph, parent: np.ndarray, count: np.ndarray, labels: tuple[str, ...]) -> None:
+    nodes = blk.nodes
+    if blk.combine.kind == "mean":
+        total = np.bincount(parent, weights=count, minlength=g.num_nodes)
+        blk.denom = total[nodes][:, None]
+    bias = g.node_bias[nodes]
+    if np.any(bias >= 0):
+        used = np.unique(bias[bias >= 0])
+        blk.bias_labels = tuple(labels[u] for u in used)
+        lookup = np.zeros(len(labels) + 1, dtype=np.int64)
+        lookup[used] = np.arange(1, used.size + 1)
+        blk.bias_index = np.where(bias >= 0, lookup[bias], 0)
+    if len(blk.groups) == 1 and blk.combine.kind not in _EXPANDED:
+        t = blk.groups[0].target
+        blk.direct = t.shape == (blk.n,) and np.array_equal(t, np.arange(blk.n))

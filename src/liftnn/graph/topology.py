@@ -1,0 +1,108 @@
+"""Topological levels, sample ownership and statistics of a :class:`Graph`.
+
+All passes are frontier-at-a-time (one numpy step per level), never per node.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._segments import pointers, ranges
+
+if TYPE_CHECKING:
+    from .ir import Graph
+
+
+def child_csr(g: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Edges sorted by child: ``(order[E], ptr[N + 1])`` so that the edges out of
+    node ``c`` are ``order[ptr[c]:ptr[c + 1]]``."""
+    if "child_csr" not in g._cache:
+        order = np.argsort(g.edge_child, kind="stable")
+        g._cache["child_csr"] = (order, pointers(g.edge_child[order], g.num_nodes))
+    return g._cache["child_csr"]
+
+
+def topological_levels(g: Graph) -> np.ndarray:
+    """Longest-path level of every node (Kahn's algorithm, one frontier per step).
+
+    Raises ``ValueError`` naming the nodes of a cycle if the graph is cyclic.
+    """
+    n = g.num_nodes
+    indeg = np.diff(g.edge_ptr).astype(np.int64)
+    order, ptr = child_csr(g)
+    level = np.full(n, -1, dtype=np.int64)
+    frontier = np.flatnonzero(indeg == 0)
+    depth = 0
+    while frontier.size:
+        level[frontier] = depth
+        out = order[ranges(ptr[frontier], ptr[frontier + 1] - ptr[frontier])]
+        parents, dec = np.unique(g.edge_parent[out], return_counts=True)
+        indeg[parents] -= dec
+        frontier = parents[indeg[parents] == 0]
+        depth += 1
+    if np.any(level < 0):
+        raise ValueError(f"the graph has a cycle through nodes {_find_cycle(g, level < 0)}")
+    return level
+
+
+def _find_cycle(g: Graph, remaining: np.ndarray) -> list[int]:
+    """Walk inputs among the unresolved nodes until one repeats (error path only)."""
+    ptr = g.edge_ptr
+    node = int(np.flatnonzero(remaining)[0])
+    seen: dict[int, int] = {}
+    path: list[int] = []
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        kids = g.edge_child[ptr[node] : ptr[node + 1]]
+        node = int(kids[remaining[kids]][0])
+    return path[seen[node] :]
+
+
+def node_samples(g: Graph) -> np.ndarray:
+    """Which sample each node serves (``-1`` shared by several, ``-2`` by none).
+
+    Propagated top-down level by level: a node's sample is the common sample of
+    its parents and of the outputs it is.
+    """
+    n = g.num_nodes
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(lo, g.output_node, g.output_sample)
+    np.maximum.at(hi, g.output_node, g.output_sample)
+    level = g.levels()
+    edge_level = level[g.edge_parent]
+    order = np.argsort(-edge_level, kind="stable")
+    bounds = np.searchsorted(-edge_level[order], -np.arange(level.max(initial=0), 0, -1), side="left")
+    bounds = np.append(bounds, order.size)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        e = order[a:b]
+        if not e.size:
+            continue
+        p, c = g.edge_parent[e], g.edge_child[e]
+        mine = hi[p] >= 0
+        np.minimum.at(lo, c[mine], lo[p[mine]])
+        np.maximum.at(hi, c[mine], hi[p[mine]])
+    return np.where(hi < 0, -2, np.where(lo == hi, hi, -1))
+
+
+def summary(g: Graph) -> dict[str, Any]:
+    """Plain-dict statistics: sizes, depth, and node counts per combine and activation."""
+    level = g.levels()
+    leaf = g.is_leaf
+    combine_counts = {name: int(np.sum(g.node_combine == i)) for i, name in enumerate(g.combines)}
+    act_counts = {name: int(np.sum(g.node_act[~leaf] == i)) for i, name in enumerate(g.activations)}
+    return {
+        "nodes": g.num_nodes,
+        "leaves": int(leaf.sum()),
+        "edges": g.num_edges,
+        "edge_inputs": int(g.edge_count.sum()),
+        "samples": g.num_samples,
+        "outputs": g.num_outputs,
+        "depth": int(level.max(initial=0)),
+        "weights": len(g.labels),
+        "combine": {k: v for k, v in combine_counts.items() if v},
+        "activation": {k: v for k, v in act_counts.items() if v},
+    }

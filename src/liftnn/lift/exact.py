@@ -1,0 +1,127 @@
+"""Exact lifting: merge structurally equivalent nodes, bottom-up, level by level.
+
+Two inner nodes are merged iff they have the same combine function,
+activation and bias label and the same *canonical* input list (see
+:mod:`liftnn.lift.canon`) over already-merged children; two leaves iff they
+hold the same values. By induction over levels the merged nodes compute
+identical values for every weight assignment, every activation included
+(ReLU and max too), which makes the pass lossless.
+
+Each level is processed with a few numpy calls: input lists are canonicalised
+by one sort, hashed to 64 bits, grouped, and every proposed merge is then
+confirmed by comparing the full input lists, so a hash collision can only
+cost a missed merge, never a wrong one.
+
+With ``prune=True`` a node that is an exact identity — one input of
+multiplicity one, no weight, no bias, identity activation, a built-in combine
+— is replaced by its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._segments import hash_columns, mix64, ranges, run_starts
+from ..graph import Graph
+from .canon import Edges, fold, function_flags, ranks
+
+
+@dataclass
+class ExactResult:
+    """``rep[i]``: the node that replaces ``i`` (``rep[i] == i`` for kept nodes);
+    ``edges``: canonical inputs of the kept inner nodes."""
+
+    rep: np.ndarray
+    edges: Edges
+    pruned: int
+    collisions: int
+
+
+def exact_pass(g: Graph, scope: str = "sample", prune: bool = True) -> ExactResult:
+    """Structural equivalence classes of ``g`` (see module docstring)."""
+    n = g.num_nodes
+    rep = np.arange(n, dtype=np.int64)
+    sample = g.node_samples() if scope == "sample" else np.zeros(n, dtype=np.int64)
+    symmetric, idempotent, ident1 = function_flags(g)
+    identity_act = np.array([a == "identity" for a in g.activations], dtype=bool)[g.node_act]
+    _merge_leaves(g, rep, sample)
+
+    level = g.levels()
+    e_level = level[g.edge_parent]
+    eorder = np.argsort(e_level, kind="stable")
+    bounds = np.searchsorted(e_level[eorder], np.arange(level.max(initial=0) + 2))
+    pos = ranks(g.edge_parent)
+    kept_parts: list[Edges] = []
+    pruned = collisions = 0
+    for lv in range(1, level.max(initial=0) + 1):
+        e = eorder[bounds[lv] : bounds[lv + 1]]
+        raw = Edges(g.edge_parent[e], rep[g.edge_child[e]], g.edge_label[e], g.edge_count[e])
+        edges = fold(raw, pos[e], symmetric, idempotent)
+        seg = np.flatnonzero(run_starts(edges.parent))
+        parents = edges.parent[seg]
+        nedge = np.diff(np.append(seg, edges.parent.size))
+        alive = np.ones(parents.size, dtype=bool)
+        if prune:
+            ident = (
+                (nedge == 1) & (edges.count[seg] == 1) & (edges.label[seg] < 0)
+                & (g.node_bias[parents] < 0) & identity_act[parents] & ident1[parents]
+            )
+            rep[parents[ident]] = edges.child[seg[ident]]
+            alive = ~ident
+            pruned += int(ident.sum())
+        collisions += _merge_level(g, rep, sample, edges, seg, alive)
+        keep = rep[edges.parent] == edges.parent
+        kept_parts.append(edges.take(keep))
+    return ExactResult(rep, Edges.concat(kept_parts), pruned, collisions)
+
+
+def _merge_leaves(g: Graph, rep: np.ndarray, sample: np.ndarray) -> None:
+    """Leaves with equal values (and sample, in sample scope) merge into the first one."""
+    leaves = np.flatnonzero(g.is_leaf)
+    dims = np.diff(g.value_ptr)[leaves]
+    for d in np.unique(dims):
+        ids = leaves[dims == d]
+        vals = g.values[ranges(g.value_ptr[ids], np.full(ids.size, d))].reshape(-1, d) + 0.0  # -0.0 -> 0.0
+        key = np.concatenate([vals.view(np.int64), sample[ids, None]], axis=1)
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        rep[ids] = ids[first[inverse.reshape(-1)]]
+
+
+def _merge_level(g: Graph, rep: np.ndarray, sample: np.ndarray, edges: Edges, seg: np.ndarray,
+                 alive: np.ndarray) -> int:
+    """Merge equal nodes among the ``alive`` parents of one level's canonical ``edges``
+    (``seg``: first edge of each parent). Returns the number of hash collisions."""
+    with np.errstate(over="ignore"):
+        edge_hash = hash_columns(edges.child, edges.label, edges.count, ranks(edges.parent))
+        body = np.add.reduceat(edge_hash, seg) if seg.size else edge_hash[:0]
+    nedge = np.diff(np.append(seg, edges.parent.size))[alive]
+    seg, body = seg[alive], body[alive]
+    parents = edges.parent[seg]
+    if not parents.size:
+        return 0
+    header = (g.node_combine[parents], g.node_act[parents], g.node_bias[parents], sample[parents], nedge)
+    h = mix64(hash_columns(*header) ^ body)
+    order = np.lexsort((parents, h))
+    first = run_starts(h[order])
+    cand = np.empty(parents.size, dtype=np.int64)  # index (into `parents`) of the class's first member
+    cand[order] = order[np.maximum.accumulate(np.where(first, np.arange(order.size), 0))]
+    i = np.flatnonzero(cand != np.arange(parents.size))
+    if not i.size:
+        return 0
+    j = cand[i]
+    same = np.ones(i.size, dtype=bool)
+    for col in header:
+        same &= col[i] == col[j]
+    k = np.flatnonzero(same)
+    if k.size:
+        a = ranges(seg[i[k]], nedge[i[k]])
+        b = ranges(seg[j[k]], nedge[j[k]])
+        diff = (edges.child[a] != edges.child[b]) | (edges.label[a] != edges.label[b]) | (
+            edges.count[a] != edges.count[b]
+        )
+        bad = np.add.reduceat(diff.astype(np.int64), np.cumsum(nedge[i[k]]) - nedge[i[k]]) > 0
+        same[k[bad]] = False
+    rep[parents[i[same]]] = parents[j[same]]
+    return int((~same).sum())
