@@ -1,0 +1,5 @@
+"""The ``liftnn`` command."""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,85 @@
+"""A collection of attributed graphs (e.g. molecules) in flat arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GraphSet:
+    """``G`` graphs with ``n`` nodes and ``m`` directed edges in total.
+
+    Attributes:
+        node_type: ``int64[n]`` index into :attr:`node_types` (e.g. an atom type).
+        graph: ``int64[n]`` graph id of each node, non-decreasing.
+        edge_index: ``int64[2, m]`` directed edges ``(source, target)`` (global node ids;
+            an undirected bond appears in both directions).
+        edge_type: ``int64[m]`` index into :attr:`edge_types` (e.g. a bond type).
+        y: ``float64[G]`` the graph labels.
+        node_types, edge_types: the type names.
+        name: where the set came from.
+    """
+
+    node_type: np.ndarray
+    graph: np.ndarray
+    edge_index: np.ndarray
+    edge_type: np.ndarray
+    y: np.ndarray
+    node_types: tuple[str, ...]
+    edge_types: tuple[str, ...]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        n, m = self.node_type.shape[0], self.edge_type.shape[0]
+        if self.graph.shape != (n,) or self.edge_index.shape != (2, m):
+            raise ValueError(f"{self.name}: inconsistent GraphSet array shapes")
+        if self.y.shape[0] == 0:
+            raise ValueError(f"{self.name}: the dataset is empty")
+        if m and (self.edge_index.min() < 0 or self.edge_index.max() >= n):
+            raise ValueError(f"{self.name}: an edge refers to a node that does not exist")
+
+    @property
+    def num_graphs(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.node_type.shape[0])
+
+    @property
+    def num_edges(self) -> int:
+        return int(self.edge_type.shape[0])
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "graphs": self.num_graphs,
+            "nodes": self.num_nodes,
+            "edges": self.num_edges,
+            "node_types": len(self.node_types),
+            "edge_types": len(self.edge_types),
+            "positive": int((self.y > 0.5).sum()),
+        }
+
+    def subset(self, graphs: np.ndarray) -> GraphSet:
+        """The graphs with the given ids, renumbered ``0..len(graphs)-1`` in that order."""
+        graphs = np.asarray(graphs, dtype=np.int64)
+        new_graph = np.full(self.num_graphs, -1, dtype=np.int64)
+        new_graph[graphs] = np.arange(graphs.size)
+        keep = np.flatnonzero(new_graph[self.graph] >= 0)
+        keep = keep[np.argsort(new_graph[self.graph[keep]], kind="stable")]
+        new_node = np.full(self.num_nodes, -1, dtype=np.int64)
+        new_node[keep] = np.arange(keep.size)
+        e = np.flatnonzero(new_node[self.edge_index[0]] >= 0)
+        return GraphSet(
+            node_type=self.node_type[keep],
+            graph=new_graph[self.graph[keep]],
+            edge_index=new_node[self.edge_index[:, e]],
+            edge_type=self.edge_type[e],
+            y=self.y[graphs],
+            node_types=self.node_types,
+            edge_types=self.edge_types,
+            name=self.name,
+        )

@@ -1,0 +1,28 @@
+"""Side-by-side timing of forward + backward passes."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Mapping
+
+import torch
+
+from ..graph import Graph
+from . import evaluate, plan_for, shapes_of
+
+
+def forward_backward_seconds(graph: Graph, params: Mapping[str, torch.Tensor], target: torch.Tensor,
+                             repeats: int = 5) -> float:
+    """Median seconds of one MSE forward + backward pass (after one warm-up pass)."""
+    plan_for(graph, shapes_of(params))
+    times = []
+    for r in range(repeats + 1):
+        for p in params.values():
+            p.grad = None
+        t0 = time.perf_counter()
+        loss = torch.nn.functional.mse_loss(evaluate(graph, params), target)
+        loss.backward()
+        if r:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
