@@ -6,10 +6,13 @@ towards redundancy so that lifting has work to do:
 
 * leaf values come from a tiny set (:data:`LEAF_VALUES`), so equal leaves occur;
 * a node may *clone* an earlier node's input list (optionally permuted, with the
-  same or a different function), so structurally equal nodes occur;
+  same or a different function, or looking through identity nodes to their
+  inputs), so structurally equal nodes occur, also on different levels;
 * a node may take the same child twice (duplicate edges, multiplicities);
 * identity nodes (one unlabelled input, ``sum``, ``identity``, no bias) give
   pruning something to remove;
+* each sample ends in a readout node with weighted inputs, which is its first
+  output (so a lifted graph never collapses to bare leaves);
 * a sample may be an exact copy of an earlier one (cross-sample merges in
   dataset scope), and a few leaves may be shared by all samples.
 
@@ -117,6 +120,7 @@ def _sample_recipe(draw, d: int, shared_kinds: tuple[str, ...]) -> SampleRecipe:
         leaves.append(tuple(draw(st.lists(st.sampled_from(LEAF_VALUES), min_size=size, max_size=size))))
         kinds.append("1" if scalar else "d")
     inner: list[tuple[int, NodeSpec]] = []  # (pool index, spec)
+    unwrap: dict[int, int] = {}  # identity node -> the non-identity node it stands for
     nodes: list[NodeSpec] = []
     for _layer in range(draw(st.integers(1, 4))):
         avail = len(kinds)  # only earlier layers feed this one
@@ -133,13 +137,17 @@ def _sample_recipe(draw, d: int, shared_kinds: tuple[str, ...]) -> SampleRecipe:
                     act = draw(st.sampled_from(TAME_ACTS))
                     if combine == "prod" and act == "square":
                         act = "identity"
-                    if combine == "prod" and sum(1 for _ in inputs) > 2:
+                    if combine == "prod" and len(inputs) > 2:
                         combine = "sum"
                     spec = replace(spec, combine=combine, act=act)
+                if draw(st.booleans()):  # look through identity nodes: equal after pruning, lower level
+                    inputs = [(unwrap.get(i, i), lab) for i, lab in inputs]
                 spec = replace(spec, inputs=tuple(inputs))
             elif choice == "identity":
                 ds = [i for i in range(avail) if kinds[i] == "d"]
-                spec = NodeSpec(((draw(st.sampled_from(ds)), None),), "sum", "identity", None, "d")
+                child = draw(st.sampled_from(ds))
+                spec = NodeSpec(((child, None),), "sum", "identity", None, "d")
+                unwrap[avail + len(new_kinds)] = unwrap.get(child, child)
             elif choice == "concat":
                 pair = tuple(_pick_input(draw, kinds[:avail]) for _ in range(2))
                 if draw(st.booleans()):
@@ -160,10 +168,18 @@ def _sample_recipe(draw, d: int, shared_kinds: tuple[str, ...]) -> SampleRecipe:
             inner.append((avail + len(new_kinds), spec))
             new_kinds.append(spec.kind)
         kinds.extend(new_kinds)
+    # a readout node with a weighted edge: never pruned, so a lifted graph always keeps an edge
+    # (leaf-only graphs are covered by a dedicated test)
     d_nodes = [i for i, k in enumerate(kinds) if k == "d"]
-    last = d_nodes[-1]
+    src = [d_nodes[-1]] + draw(st.lists(st.sampled_from(d_nodes), max_size=1))
+    combine = draw(st.sampled_from(COMBINES))
+    readout = NodeSpec(tuple((i, draw(st.sampled_from(D_LABELS[1:]))) for i in src), combine,
+                       draw(st.sampled_from(TAME_ACTS)) if combine != "prod" else "tanh",
+                       draw(st.sampled_from((None, "b0", "bv"))), "d")
+    nodes.append(readout)
+    d_nodes.append(len(kinds))
     extra = draw(st.lists(st.sampled_from(d_nodes), max_size=2))
-    return SampleRecipe(tuple(leaves), tuple(nodes), (last, *extra))
+    return SampleRecipe(tuple(leaves), tuple(nodes), (len(kinds), *extra))
 
 
 @st.composite

@@ -37,7 +37,9 @@ def apply_weight(x: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
     return x @ w.T
 
 
-def resolve_shapes(graph: Graph, shapes: Mapping[str, Shape] | None = None, default: Shape | None = None) -> dict[str, Shape]:
+def resolve_shapes(
+    graph: Graph, shapes: Mapping[str, Shape] | None = None, default: Shape | None = None
+) -> dict[str, Shape]:
     """Shapes of every label in ``graph``: given ``shapes`` over the graph's declared
     ones, then ``default`` for the rest; an error names any label left without one."""
     merged: dict[str, Shape] = {k: tuple(v) for k, v in graph.shapes.items()}

@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import torch
 
-from .._segments import rank_in_segment, ranges, run_starts
+from .._segments import ranges, rank_in_segment, run_starts
 from ..graph import LEAF, Combine, Graph, get_activation, get_combine
 from .params import Shape, apply_weight, weight_io
 

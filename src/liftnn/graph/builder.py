@@ -51,6 +51,11 @@ class _Names:
         return tuple(self.codes)
 
 
+def _concat(chunks: list[tuple[np.ndarray, ...]], fields: int) -> list[np.ndarray]:
+    """Concatenate each field over a list of same-shaped chunk tuples."""
+    return [np.concatenate([c[i] for c in chunks]) if chunks else np.zeros(0, np.int64) for i in range(fields)]
+
+
 class GraphBuilder:
     """Accumulates nodes, edges and outputs; :meth:`build` returns a validated :class:`Graph`."""
 
@@ -186,19 +191,15 @@ class GraphBuilder:
     # ----------------------------------------------------------------- build
     def build(self, num_samples: int | None = None) -> Graph:
         """Concatenate all chunks into a validated, acyclic :class:`Graph`."""
-        comb, act, bias, nvals = (np.concatenate(c) if c else np.zeros(0, int) for c in zip(*self._node_chunks))
         if not self._node_chunks:
             raise ValueError("the graph is empty: add inputs and nodes first")
+        comb, act, bias, nvals = _concat(self._node_chunks, 4)
         value_ptr = np.zeros(self._num_nodes + 1, dtype=np.int64)
         np.cumsum(nvals, out=value_ptr[1:])
         values = np.concatenate(self._value_chunks) if self._value_chunks else np.zeros(0)
-        if self._edge_chunks:
-            child, parent, label, count = (np.concatenate(c) for c in zip(*self._edge_chunks))
-        else:
-            child = parent = count = np.zeros(0, np.int64)
-            label = np.zeros(0, np.int32)
+        child, parent, label, count = _concat(self._edge_chunks, 4)
         order = np.argsort(parent, kind="stable")
-        outs = [np.concatenate(c) for c in zip(*self._out_chunks)] if self._out_chunks else [np.zeros(0, np.int64)] * 2
+        outs = _concat(self._out_chunks, 2)
         samples = self._num_samples if num_samples is None else int(num_samples)
         if samples < self._num_samples:
             raise ValueError(f"num_samples={samples} but outputs use sample {self._num_samples - 1}")
