@@ -28,6 +28,9 @@ def reference_evaluate(g: Graph, params: dict[str, torch.Tensor]) -> torch.Tenso
             w = params[g.labels[lab]] if lab >= 0 else None
             m = apply_weight(values[int(g.edge_child[e])][None, :], w)[0]
             inputs += [m] * int(g.edge_count[e])
+        if comb.kind != "concat":  # dimension-1 inputs broadcast
+            width = max(m.shape[0] for m in inputs)
+            inputs = [m.expand(width) for m in inputs]
         stack = torch.stack(inputs) if comb.kind != "concat" else None
         if comb.kind == "sum":
             out = stack.sum(0)

@@ -124,3 +124,22 @@ def test_custom_symmetric_function_sees_full_multiset() -> None:
     expected = torch.tensor([[2 * 3.0**2 + 1.0**2]], dtype=torch.float64)
     assert torch.allclose(liftnn.evaluate(lifted, params), expected)
     assert torch.allclose(liftnn.evaluate(g, params), expected)
+
+
+def test_dimension_one_inputs_broadcast_into_vector_sums() -> None:
+    """A scalar input added to vector inputs is added to every component."""
+    b = liftnn.GraphBuilder()
+    v = b.input([1.0, 2.0, 3.0])
+    s = b.input(0.5)
+    top = b.node([(v, "M"), (s, None), (s, "w")], combine="sum", act="identity")
+    b.output(top)
+    g = b.build()
+    params = {"M": torch.eye(3, dtype=torch.float64), "w": torch.tensor(2.0, dtype=torch.float64)}
+    expected = torch.tensor([[2.5, 3.5, 4.5]], dtype=torch.float64)
+    assert torch.allclose(liftnn.evaluate(g, params), expected)
+    assert torch.allclose(reference_evaluate(g, params), expected)
+    bad = liftnn.GraphBuilder()
+    x, y = bad.input([1.0, 2.0]), bad.input([1.0, 2.0, 3.0])
+    bad.output(bad.node([x, y]))
+    with pytest.raises(ValueError, match="different dimensions"):
+        liftnn.evaluate(bad.build(), {})

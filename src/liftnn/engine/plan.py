@@ -43,6 +43,7 @@ class Group:
     local: np.ndarray | None = None  # parent-first: aggregate slot of each gathered row
     n_local: int = 0
     expand: np.ndarray | None = None  # child-first: message row of each edge
+    broadcast: bool = False  # dimension-1 messages into a wider block
 
 
 @dataclass
@@ -173,6 +174,8 @@ def _run_block(blk: Block, values: list[torch.Tensor], params: Mapping[str, torc
             m = m.index_select(0, g.expand)
         if g.count is not None and g.local is None:
             m = m.pow(g.count) if kind == "prod" else m * g.count
+        if g.broadcast:
+            m = m.expand(-1, blk.dim)
         msgs.append(m)
         targets.append(g.target)
     out = _combine(blk, kind, msgs, targets)
@@ -300,16 +303,24 @@ def _dims(g: Graph, level: np.ndarray, child: np.ndarray, parent: np.ndarray, la
         msg_dim[e] = md
         seg = np.flatnonzero(run_starts(parent[e]))
         pp = parent[e][seg]
-        lo, hi = np.minimum.reduceat(md, seg), np.maximum.reduceat(md, seg)
+        hi = np.maximum.reduceat(md, seg)
         is_cat = node_kind[pp] == "concat"
-        bad = np.flatnonzero(~is_cat & (lo != hi))
-        if bad.size:
+        mixed = np.flatnonzero(~is_cat & _mixed_dims(md, seg, hi))
+        if mixed.size:
+            i = mixed[0]
             raise ValueError(
-                f"node {pp[bad[0]]} combines inputs of different dimensions ({lo[bad[0]]} and "
-                f"{hi[bad[0]]}); only concat accepts that"
+                f"node {pp[i]} combines inputs of different dimensions (up to {hi[i]}); only concat "
+                "accepts that (dimension-1 inputs broadcast)"
             )
-        dim[pp] = np.where(is_cat, np.add.reduceat(md, seg), lo)
+        dim[pp] = np.where(is_cat, np.add.reduceat(md, seg), hi)
     return dim, msg_dim
+
+
+def _mixed_dims(md: np.ndarray, seg: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per segment: some input dimension is neither 1 (broadcast) nor the segment's maximum."""
+    seg_of = np.repeat(np.arange(seg.size), np.diff(np.append(seg, md.size)))
+    bad = (md != 1) & (md != hi[seg_of])
+    return np.add.reduceat(bad.astype(np.int64), seg) > 0 if seg.size else bad[:0]
 
 
 def _check_bias(g: Graph, shapes: Mapping[str, Shape], dim: np.ndarray) -> None:
@@ -346,6 +357,15 @@ def _exclusive_segment_cumsum(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
 def _group(blk: Block, src: int, lab: int, labels: tuple[str, ...], io: np.ndarray, crow: np.ndarray,
            prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray) -> Group:
     label = labels[lab] if lab < len(labels) else None
+    kind = blk.combine.kind
+    group = _strategy(blk, src, lab, label, io, crow, prow, count, pos, col, mdim)
+    group.broadcast = kind != "concat" and int(mdim[0]) == 1 and blk.dim > 1
+    return group
+
+
+def _strategy(blk: Block, src: int, lab: int, label: str | None, io: np.ndarray, crow: np.ndarray,
+              prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray) -> Group:
+    """Choose how a group reads its inputs (see the module docstring)."""
     kind = blk.combine.kind
     cnt = count[:, None].astype(np.float64) if (kind not in ("max", "min") and np.any(count != 1)) else None
     if kind == "concat":
