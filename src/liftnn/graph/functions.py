@@ -79,6 +79,10 @@ def _inverse(x: torch.Tensor) -> torch.Tensor:
     return 1.0 / x
 
 
+def _reverse(x: torch.Tensor) -> torch.Tensor:
+    return 1.0 - x
+
+
 def _softmax(x: torch.Tensor) -> torch.Tensor:
     return torch.softmax(x, dim=-1)
 
@@ -97,6 +101,7 @@ _BUILTIN_ACTIVATIONS: dict[str, ActivationFn] = {
     "square": torch.square,
     "inverse": _inverse,
     "abs": torch.abs,
+    "reverse": _reverse,
     "softmax": _softmax,
 }
 _ACTIVATIONS: dict[str, ActivationFn] = dict(_BUILTIN_ACTIVATIONS)

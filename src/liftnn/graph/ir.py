@@ -35,7 +35,9 @@ class Graph:
         values: ``float64[V]`` the leaves' feature values, concatenated.
         edge_child: ``int64[E]`` the input node of each edge.
         edge_parent: ``int64[E]`` the consuming node, non-decreasing: a parent's
-            edges are contiguous and their order is the argument order.
+            edges are contiguous and their order is the argument order. (The
+            constructor sorts unsorted edges stably by parent, so any edge
+            arrays can be passed: this is the vectorised bulk constructor.)
         edge_label: ``int32[E]`` index into :attr:`labels` of the shared weight, ``-1``
             for an identity edge.
         edge_count: ``int64[E]`` multiplicity ``k >= 1``: the edge stands for ``k``
@@ -70,6 +72,15 @@ class Graph:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        for name, dtype in (("node_combine", np.int32), ("node_act", np.int32), ("node_bias", np.int32),
+                            ("value_ptr", np.int64), ("values", np.float64), ("edge_child", np.int64),
+                            ("edge_parent", np.int64), ("edge_label", np.int32), ("edge_count", np.int64),
+                            ("output_node", np.int64), ("output_sample", np.int64)):
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=dtype))
+        if self.edge_parent.size and np.any(np.diff(self.edge_parent) < 0):
+            order = np.argsort(self.edge_parent, kind="stable")
+            for name in ("edge_child", "edge_parent", "edge_label", "edge_count"):
+                object.__setattr__(self, name, getattr(self, name)[order])
         _validate(self)
         self.levels()  # raises ValueError on a cycle
 
@@ -169,8 +180,6 @@ def _validate(g: Graph) -> None:
             bad = np.flatnonzero((arr < 0) | (arr >= n))
             if bad.size:
                 _fail(f"dangling edge {bad[0]}: {name}={arr[bad[0]]} is not a node (0..{n - 1})")
-        if np.any(np.diff(g.edge_parent) < 0):
-            _fail("Graph field edge_parent must be non-decreasing (edges grouped by parent)")
         if g.edge_label.min() < -1 or g.edge_label.max() >= nl:
             _fail("Graph field edge_label indexes outside `labels`")
         bad = np.flatnonzero(g.edge_count < 1)

@@ -1,0 +1,263 @@
+"""Neuralization: a grounding becomes a computation :class:`~liftnn.Graph`.
+
+The reference semantics (NeuraLogic's), for a rule ``W_h h :- W_1 b_1, ..., W_n b_n, o``:
+
+* a *fact neuron* (leaf) per ground fact used: its value, default 1.0; a template
+  fact ``[v] e(x).`` is a learnable weight: ``W_v · 1``;
+* a *rule neuron* per grounding: ``act_rule(comb_i(W_i · b_i) + o)`` (unweighted
+  literals have ``W = 1``; soft-negated ``~b`` enter as ``1 - b``);
+* an *aggregation neuron* per (rule, ground head): ``agg`` over the rule's groundings
+  with that head (no activation);
+* an *atom neuron* per derived ground atom: ``act_atom(Σ_rules W_h · agg + offset_pred)``;
+* a query's output is its atom's neuron; a query nothing derives outputs ``0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..graph import Graph
+from .facts import Signature
+from .ground import Grounding
+from .relations import lookup, unique_rows
+from .template import (
+    DEFAULT_AGGREGATION,
+    DEFAULT_ATOM_ACTIVATION,
+    DEFAULT_COMBINATION,
+    DEFAULT_RULE_ACTIVATION,
+    Weight,
+)
+from .weights import WeightTable, number_weights
+
+
+@dataclass
+class Network:
+    """A neuralized dataset: the graph, its weights and the query targets (``[O]``)."""
+
+    graph: Graph
+    weights: WeightTable
+    targets: np.ndarray
+    stats: dict[str, int]
+
+
+class _Nodes:
+    """Columnar node and edge lists grown a block at a time."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.combine: list[np.ndarray] = []
+        self.act: list[np.ndarray] = []
+        self.bias: list[np.ndarray] = []
+        self.nvals: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        self.edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.names: dict[str, dict[str, int]] = {"combine": {}, "act": {}, "label": {}}
+
+    def code(self, kind: str, name: str | None) -> int:
+        if name is None:
+            return -1
+        table = self.names[kind]
+        return table.setdefault(name, len(table))
+
+    def add(self, count: int, combine: str, act: str, bias: str | None) -> np.ndarray:
+        ids = np.arange(self.n, self.n + count, dtype=np.int64)
+        self.n += count
+        self.combine.append(np.full(count, self.code("combine", combine), np.int32))
+        self.act.append(np.full(count, self.code("act", act), np.int32))
+        self.bias.append(np.full(count, self.code("label", bias), np.int32))
+        self.nvals.append(np.zeros(count, np.int64))
+        return ids
+
+    def leaves(self, values: list[np.ndarray]) -> np.ndarray:
+        ids = np.arange(self.n, self.n + len(values), dtype=np.int64)
+        self.n += len(values)
+        self.combine.append(np.full(len(values), -1, np.int32))
+        self.act.append(np.full(len(values), self.code("act", "identity"), np.int32))
+        self.bias.append(np.full(len(values), -1, np.int32))
+        self.nvals.append(np.array([v.size for v in values], dtype=np.int64))
+        self.values += values
+        return ids
+
+    def connect(self, child: np.ndarray, parent: np.ndarray, label: str | None | np.ndarray) -> None:
+        if isinstance(label, np.ndarray):
+            codes = label
+        else:
+            codes = np.full(child.size, self.code("label", label), np.int32)
+        self.edges.append((child, parent, codes))
+
+    def graph(self, outputs: np.ndarray, num_samples: int, shapes: dict[str, tuple[int, ...]]) -> Graph:
+        nvals = np.concatenate(self.nvals)
+        value_ptr = np.zeros(self.n + 1, np.int64)
+        np.cumsum(nvals, out=value_ptr[1:])
+        child, parent, label = (np.concatenate([e[i] for e in self.edges]) for i in range(3))
+        labels = tuple(self.names["label"])
+        return Graph(
+            node_combine=np.concatenate(self.combine),
+            node_act=np.concatenate(self.act),
+            node_bias=np.concatenate(self.bias),
+            value_ptr=value_ptr,
+            values=np.concatenate(self.values) if self.values else np.zeros(0),
+            edge_child=child,
+            edge_parent=parent,
+            edge_label=label,
+            edge_count=np.ones(child.size, np.int64),
+            output_node=outputs,
+            output_sample=np.arange(outputs.size),
+            num_samples=num_samples,
+            combines=tuple(self.names["combine"]),
+            activations=tuple(self.names["act"]),
+            labels=labels,
+            shapes={k: v for k, v in shapes.items() if k in labels},
+        )
+
+
+def neuralize(grounding: Grounding) -> Network:
+    """Build the computation graph of a grounding (see the module docstring)."""
+    tpl, facts = grounding.template, grounding.facts
+    weights = number_weights(tpl)
+    nodes = _Nodes()
+    nodes.code("act", "identity")
+
+    # atom neurons: one per distinct head atom of the relevant groundings
+    heads: dict[Signature, np.ndarray] = {}
+    for rg in grounding.rules:
+        if rg.head_rows.shape[0]:
+            sig = rg.rule.head.signature
+            heads[sig] = unique_rows(np.concatenate([heads[sig], rg.head_rows]) if sig in heads else rg.head_rows)
+    bias_labels: set[str] = set()
+    atom_ids: dict[Signature, np.ndarray] = {}
+    for sig, rows in heads.items():
+        ps = tpl.predicate(sig)
+        bias = weights.label(ps.offset)
+        if bias:
+            bias_labels.add(bias)
+        atom_ids[sig] = nodes.add(rows.shape[0], "sum", ps.activation or DEFAULT_ATOM_ACTIVATION, bias)
+
+    fact_cache: dict[Signature, tuple[np.ndarray, np.ndarray]] = {}  # rows -> node ids of used facts
+
+    def node_of(sig: Signature, rows: np.ndarray, where: str) -> np.ndarray:
+        """Node ids of ground atoms: their atom neuron if derived, else their fact neuron."""
+        ids = np.full(rows.shape[0], -1, dtype=np.int64)
+        if sig in heads:
+            pos = lookup(heads[sig], rows)
+            ids[pos >= 0] = atom_ids[sig][pos[pos >= 0]]
+        missing = ids < 0
+        if missing.any():
+            ids[missing] = _fact_nodes(sig, rows[missing], where)
+        return ids
+
+    def _fact_nodes(sig: Signature, rows: np.ndarray, where: str) -> np.ndarray:
+        uniq = unique_rows(rows)
+        known_rows, known_ids = fact_cache.get(sig, (np.zeros((0, rows.shape[1]), np.int64), np.zeros(0, np.int64)))
+        new = uniq[lookup(known_rows, uniq) < 0] if known_rows.shape[0] else uniq
+        if new.shape[0]:
+            new_ids = _make_facts(sig, new, where)
+            known_rows = np.concatenate([known_rows, new])
+            known_ids = np.concatenate([known_ids, new_ids])
+            fact_cache[sig] = (known_rows, known_ids)
+        return known_ids[lookup(known_rows, rows)]
+
+    def _make_facts(sig: Signature, rows: np.ndarray, where: str) -> np.ndarray:
+        out = np.full(rows.shape[0], -1, dtype=np.int64)
+        if sig in facts.tables:
+            pos = lookup(facts.tables[sig], rows)
+            ok = pos >= 0
+            vids = facts.value_ids[sig][pos[ok]]
+            out[ok] = nodes.leaves([facts.value(v) for v in vids.tolist()])
+        if sig in grounding.template_facts and (out < 0).any():
+            for lit, fwhere in tpl.facts:
+                if lit.signature != sig:
+                    continue
+                consts = np.array([facts.symbols.id(t) for t in lit.terms], dtype=np.int64)
+                hit = (out < 0) & np.all(rows[:, 1:] == consts, axis=1)
+                if hit.any():
+                    one = nodes.leaves([np.ones(1)] * int(hit.sum()))
+                    out[hit] = nodes.add(one.size, "sum", "identity", None)
+                    nodes.connect(one, out[hit], weights.label(lit.weight, fwhere))
+        if (out < 0).any():
+            raise ValueError(f"{where}: internal error: atom of {sig[0]}/{sig[1]} is neither derived nor a fact")
+        return out
+
+    negations: dict[int, int] = {}
+    for rg in grounding.rules:
+        g = rg.subst.shape[0]
+        if not g:
+            continue
+        rule = rg.rule
+        offset = weights.label(rule.offset, rule.source)
+        rule_nodes = nodes.add(
+            g, rule.combination or DEFAULT_COMBINATION, rule.activation or DEFAULT_RULE_ACTIVATION, offset
+        )
+        for lit, rows in zip(rule.body, rg.body_rows, strict=True):
+            if rows is None:
+                continue
+            child = node_of(lit.signature, rows, rule.source)
+            if lit.negation == "soft":
+                child = _negate(nodes, negations, child)
+            nodes.connect(child, rule_nodes, weights.label(lit.weight, rule.source))
+        # aggregation neuron per distinct head atom of this rule
+        head_pos = lookup(heads[rule.head.signature], rg.head_rows)
+        uniq, agg_of = np.unique(head_pos, return_inverse=True)
+        agg = nodes.add(uniq.size, rule.aggregation or DEFAULT_AGGREGATION, "identity", None)
+        nodes.connect(rule_nodes, agg[agg_of], None)
+        nodes.connect(agg, atom_ids[rule.head.signature][uniq], weights.label(rule.head.weight, rule.source))
+
+    outputs = np.full(len(grounding.queries), -1, dtype=np.int64)
+    zero: np.ndarray | None = None
+    by_sig: dict[Signature, list[int]] = {}
+    for q, sig in enumerate(grounding.queries.signatures):
+        by_sig.setdefault(sig, []).append(q)
+    for sig, qs in by_sig.items():
+        rows = np.stack([grounding.queries.rows[q] for q in qs])
+        ids = np.full(len(qs), -1, dtype=np.int64)
+        if sig in heads:
+            pos = lookup(heads[sig], rows)
+            ids[pos >= 0] = atom_ids[sig][pos[pos >= 0]]
+        if sig in facts.tables:
+            rest = ids < 0
+            if rest.any():
+                in_facts = lookup(facts.tables[sig], rows[rest]) >= 0
+                sub = np.flatnonzero(rest)[in_facts]
+                if sub.size:
+                    ids[sub] = node_of(sig, rows[sub], grounding.queries.where[qs[0]])
+        if (ids < 0).any():  # nothing derives these queries: the reference outputs 0
+            if zero is None:
+                zero = nodes.leaves([np.zeros(1)])
+            ids[ids < 0] = zero[0]
+        outputs[qs] = ids
+
+    shapes = _shapes(weights, bias_labels | _rule_offsets(grounding, weights))
+    graph = nodes.graph(outputs, len(grounding.queries), shapes)
+    stats = {**grounding.facts.stats(), **grounding.stats(), "neurons": graph.num_nodes}
+    return Network(graph, weights, grounding.queries.target, stats)
+
+
+def _negate(nodes: _Nodes, cache: dict[int, int], child: np.ndarray) -> np.ndarray:
+    """Soft negation ``1 - x``: one neuron per negated atom."""
+    uniq, inv = np.unique(child, return_inverse=True)
+    fresh = np.array([u for u in uniq.tolist() if u not in cache], dtype=np.int64)
+    if fresh.size:
+        neg = nodes.add(fresh.size, "sum", "reverse", None)
+        nodes.connect(fresh, neg, None)
+        cache.update(zip(fresh.tolist(), neg.tolist(), strict=True))
+    return np.array([cache[u] for u in uniq.tolist()], dtype=np.int64)[inv]
+
+
+def _rule_offsets(grounding: Grounding, weights: WeightTable) -> set[str]:
+    return {weights.label(rg.rule.offset) for rg in grounding.rules if rg.rule.offset is not None}
+
+
+def _shapes(weights: WeightTable, bias_labels: set[str]) -> dict[str, tuple[int, ...]]:
+    """Weight shapes for the engine; biases written as columns ``{n,1}`` become vectors ``(n,)``."""
+    out = {}
+    for label, w in weights.weights.items():
+        shape = w.shape
+        if label in bias_labels and len(shape) == 2:
+            if shape[1] != 1:
+                raise ValueError(f"offset {label} has shape {shape}; an offset must be a scalar or a vector")
+            shape = (shape[0],)
+            weights.weights[label] = Weight(shape, w.init, w.fixed, w.name)
+        out[label] = shape
+    return out
