@@ -80,12 +80,8 @@ class _Nodes:
         self.values += values
         return ids
 
-    def connect(self, child: np.ndarray, parent: np.ndarray, label: str | None | np.ndarray) -> None:
-        if isinstance(label, np.ndarray):
-            codes = label
-        else:
-            codes = np.full(child.size, self.code("label", label), np.int32)
-        self.edges.append((child, parent, codes))
+    def connect(self, child: np.ndarray, parent: np.ndarray, label: str | None) -> None:
+        self.edges.append((child, parent, np.full(child.size, self.code("label", label), np.int32)))
 
     def graph(self, outputs: np.ndarray, num_samples: int, shapes: dict[str, tuple[int, ...]]) -> Graph:
         nvals = np.concatenate(self.nvals)

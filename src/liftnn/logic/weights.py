@@ -34,12 +34,11 @@ class WeightTable:
             return self._ids[key]
         if weight.name is not None and weight.name in self.weights:
             first = self.weights[weight.name]
-            if weight.init is not None or weight.shape:
-                if weight.shape != first.shape and (weight.init is not None or weight.shape != ()):
-                    raise ValueError(
-                        f"{where}: weight ${weight.name} redefined with shape {weight.shape}, "
-                        f"first defined with {first.shape}"
-                    )
+            if (weight.init is not None or weight.shape) and weight.shape != first.shape:
+                raise ValueError(
+                    f"{where}: weight ${weight.name} redefined with shape {weight.shape}, "
+                    f"first defined with {first.shape}"
+                )
             label = weight.name
         else:
             label = weight.name if weight.name is not None else f"w{len(self.order)}"
