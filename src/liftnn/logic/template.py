@@ -54,6 +54,10 @@ COMBINATION_ALIASES = {
 }
 
 
+#: How the text syntax spells internal names where they differ.
+_TEXT_NAMES = {"mean": "avg", "prod": "elproduct", "leaky_relu": "leakyrelu"}
+
+
 @dataclass(frozen=True)
 class Var:
     """A logic variable (written with a capital letter or ``_``)."""
@@ -141,7 +145,7 @@ class Rule:
         if self.offset is not None:
             body += f", {self.offset}"
         meta = [
-            f"{k}={v}"
+            f"{k}={_TEXT_NAMES.get(v, v)}"
             for k, v in (
                 ("activation", self.activation),
                 ("aggregation", self.aggregation),
@@ -189,7 +193,7 @@ class Template:
         lines = [str(r) for r in self.rules] + [f"{lit}." for lit, _ in self.facts]
         for (name, arity), ps in self.predicates.items():
             if ps.activation:
-                lines.append(f"{name}/{arity} [activation={ps.activation}]")
+                lines.append(f"{name}/{arity} [activation={_TEXT_NAMES.get(ps.activation, ps.activation)}]")
             if ps.offset is not None:
                 lines.append(f"{name}/{arity} {ps.offset}")
         return "\n".join(lines)
