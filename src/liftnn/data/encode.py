@@ -1,0 +1,61 @@
+"""Datasets as facts for relational templates.
+
+Graphs (:class:`GraphSet`) use the molecule encoding of the model zoo: one type
+fact per node (``car(a)``), ``bond(a, b, e)`` per directed edge ``e``, one type fact
+per edge (``b_ar(e)``) and one query ``predict`` per graph with its label.
+Knowledge bases use ``r(R, S, O)`` facts in one shared example and queries
+``predict(S, R, O)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..logic.facts import FactBase, QuerySet
+from ..logic.relations import Symbols
+from .graphs import GraphSet
+
+_NAME = re.compile(r"^[a-z][A-Za-z0-9_]*$")
+
+
+def predicate_name(name: str, prefix: str = "t_") -> str:
+    """A valid predicate name for a type label (``1_bond`` -> ``t_1_bond``)."""
+    if _NAME.match(name):
+        return name
+    return prefix + re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def node_type_predicates(data: GraphSet) -> list[str]:
+    return [predicate_name(t) for t in data.node_types]
+
+
+def edge_type_predicates(data: GraphSet) -> list[str]:
+    return [predicate_name(t, "b_") for t in data.edge_types]
+
+
+def graph_facts(data: GraphSet) -> tuple[FactBase, QuerySet]:
+    """Facts and ``predict`` queries of a graph set (vectorised; constants ``a<i>``, ``e<j>``)."""
+    n, m = data.num_nodes, data.num_edges
+    symbols = Symbols()
+    symbols.names = [f"a{i}" for i in range(n)] + [f"e{j}" for j in range(m)]
+    symbols.ids = {name: i for i, name in enumerate(symbols.names)}
+    fb = FactBase(symbols, num_examples=data.num_graphs)
+    nodes = np.arange(n, dtype=np.int64)
+    for t, pred in enumerate(node_type_predicates(data)):
+        sel = data.node_type == t
+        fb.add((pred, 1), np.stack([data.graph[sel], nodes[sel]], axis=1))
+    src, dst = data.edge_index
+    edge_ids = n + np.arange(m, dtype=np.int64)
+    fb.add(("bond", 3), np.stack([data.graph[src], src, dst, edge_ids], axis=1))
+    for t, pred in enumerate(edge_type_predicates(data)):
+        sel = data.edge_type == t
+        fb.add((pred, 1), np.stack([data.graph[src[sel]], edge_ids[sel]], axis=1))
+    queries = QuerySet(
+        signatures=[("predict", 0)] * data.num_graphs,
+        rows=[np.array([g], dtype=np.int64) for g in range(data.num_graphs)],
+        target=data.y.astype(np.float64),
+        where=[f"{data.name}:graph {g}" for g in range(data.num_graphs)],
+    )
+    return fb, queries
