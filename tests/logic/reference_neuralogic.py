@@ -7,6 +7,8 @@ evaluated on exactly the same values.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,20 @@ class ReferenceRun:
 
 
 def run_reference(template: Path, examples: Path, queries: Path, seed: int = 0) -> ReferenceRun:
+    """Outputs, weights and neuron count of the reference on these files. The Java
+    side writes a ``target/`` folder into its working directory: a scratch one."""
+    here = os.getcwd()
+    os.chdir(_SCRATCH)
+    try:
+        return _run(Path(template).resolve(), Path(examples).resolve(), Path(queries).resolve(), seed)
+    finally:
+        os.chdir(here)
+
+
+_SCRATCH = tempfile.mkdtemp(prefix="liftnn-reference-")
+
+
+def _run(template: Path, examples: Path, queries: Path, seed: int) -> ReferenceRun:
     from neuralogic.logging import clear_handlers
 
     clear_handlers()
