@@ -1,8 +1,14 @@
-"""Datasets: graph collections and their readers."""
+"""Datasets: graph sets, knowledge bases, their readers and their fact encodings."""
 
+from .download import download_tu
+from .encode import graph_facts
 from .graphs import GraphSet
+from .kb import KnowledgeBase, corrupt, kb_facts, read_triples
 from .nci import read_nci_gi50
-from .registry import BUNDLED, load_graphs
+from .registry import BUNDLED, bundled_path, load, load_graphs
 from .tu import read_tu
 
-__all__ = ["BUNDLED", "GraphSet", "load_graphs", "read_nci_gi50", "read_tu"]
+__all__ = [
+    "BUNDLED", "GraphSet", "KnowledgeBase", "bundled_path", "corrupt", "download_tu", "graph_facts", "kb_facts",
+    "load", "load_graphs", "read_nci_gi50", "read_triples", "read_tu",
+]

@@ -1,0 +1,94 @@
+"""Knowledge bases: ``head<TAB>relation<TAB>tail`` triple files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..logic.facts import FactBase, QuerySet
+from ..logic.relations import Symbols
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Triples as ``int64[n, 3]`` (head, relation, tail) per split, with the name tables."""
+
+    entities: tuple[str, ...]
+    relations: tuple[str, ...]
+    splits: dict[str, np.ndarray]
+    name: str = ""
+
+    def stats(self) -> dict[str, object]:
+        return {"name": self.name, "entities": len(self.entities), "relations": len(self.relations),
+                **{f"{k}_triples": int(v.shape[0]) for k, v in self.splits.items()}}
+
+
+def _read(path: Path, ent: dict[str, int], rel: dict[str, int]) -> np.ndarray:
+    rows = []
+    with path.open() as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 3 or not all(p.strip() for p in parts):
+                raise ValueError(f"{path}:{lineno}: expected head<TAB>relation<TAB>tail, got {line.strip()!r}")
+            h, r, t = (p.strip() for p in parts)
+            rows.append((ent.setdefault(h, len(ent)), rel.setdefault(r, len(rel)), ent.setdefault(t, len(ent))))
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def read_triples(folder: str | Path, name: str | None = None) -> KnowledgeBase:
+    """Read ``train.txt`` (required), ``valid.txt`` and ``test.txt`` from a folder, or one file as ``train``."""
+    folder = Path(folder)
+    files = {"train": folder} if folder.is_file() else {
+        s: folder / f"{s}.txt" for s in ("train", "valid", "test") if (folder / f"{s}.txt").exists()}
+    if "train" not in files:
+        raise FileNotFoundError(f"{folder}: no train.txt triple file")
+    ent: dict[str, int] = {}
+    rel: dict[str, int] = {}
+    splits = {s: _read(p, ent, rel) for s, p in files.items()}
+    if splits["train"].shape[0] == 0:
+        raise ValueError(f"{files['train']}: the dataset is empty")
+    return KnowledgeBase(tuple(ent), tuple(rel), splits, name or folder.name)
+
+
+def corrupt(kb: KnowledgeBase, triples: np.ndarray, negatives: int, seed: int) -> np.ndarray:
+    """``negatives`` corrupted copies of each triple (head or tail replaced at random),
+    never a triple of any split."""
+    rng = np.random.default_rng(seed)
+    known = np.concatenate(list(kb.splits.values()))
+    n_ent = len(kb.entities)
+    key = lambda t: (t[:, 0] * len(kb.relations) + t[:, 1]) * n_ent + t[:, 2]  # noqa: E731
+    known_keys = np.unique(key(known))
+    out = np.repeat(triples, negatives, axis=0)
+    todo = np.ones(out.shape[0], dtype=bool)
+    while todo.any():
+        idx = np.flatnonzero(todo)
+        side = rng.integers(0, 2, idx.size) * 2  # column 0 (head) or 2 (tail)
+        out[idx, side] = rng.integers(0, n_ent, idx.size)
+        todo[idx] = np.isin(key(out[idx]), known_keys)
+    return out
+
+
+def kb_facts(kb: KnowledgeBase, split: str = "train", negatives: int = 1, seed: int = 0) -> tuple[FactBase, QuerySet]:
+    """The training triples as facts ``r(R, S, O)`` of one shared example and, as
+    queries ``predict(S, R, O)``, the ``split`` triples (target 1) with ``negatives``
+    corrupted triples each (target 0)."""
+    symbols = Symbols()
+    ent_ids = np.array([symbols.id(e) for e in kb.entities], dtype=np.int64)
+    rel_ids = np.array([symbols.id(r) for r in kb.relations], dtype=np.int64)
+    fb = FactBase(symbols, num_examples=1)
+    train = kb.splits["train"]
+    fb.add(("r", 3), np.stack([np.zeros(len(train), np.int64), rel_ids[train[:, 1]], ent_ids[train[:, 0]],
+                               ent_ids[train[:, 2]]], axis=1))
+    pos = kb.splits[split]
+    neg = corrupt(kb, pos, negatives, seed) if negatives else np.zeros((0, 3), np.int64)
+    triples = np.concatenate([pos, neg])
+    target = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
+    rows = np.stack([np.zeros(len(triples), np.int64), ent_ids[triples[:, 0]], rel_ids[triples[:, 1]],
+                     ent_ids[triples[:, 2]]], axis=1)
+    queries = QuerySet([("predict", 3)] * len(triples), list(rows), target,
+                       [f"{kb.name}:{split} triple {i}" for i in range(len(triples))])
+    return fb, queries
