@@ -83,18 +83,18 @@ def kbe_template(entities: Sequence[str], relations: Sequence[str], dim: int = 3
     each query ``predict(S, R, O)``."""
     t = DslTemplate()
     for e in entities:
-        t += R.ent(e)[dim]
+        t += R.ent_emb(e)[dim]
     for r in relations:
-        t += R.rel(r)[dim]
-    t += R.h0(V.X) <= R.ent(V.X)
+        t += R.rel_emb(r)[dim]
+    t += R.h0(V.X) <= R.ent_emb(V.X)
     for lv in range(1, layers + 1):
         h, prev = getattr(R, f"h{lv}"), getattr(R, f"h{lv - 1}")
         t += h(V.X) <= prev(V.X)[dim, dim]
-        t += (h(V.X) <= (prev(V.Y)[dim, dim], R.r(V.R, V.X, V.Y), R.rel(V.R)[dim, dim])) | settings(
+        t += (h(V.X) <= (prev(V.Y)[dim, dim], R.r(V.R, V.X, V.Y), R.rel_emb(V.R)[dim, dim])) | settings(
             activation=activation)
         t += getattr(R, f"h{lv}") / 1 | settings(activation=activation)
     last = getattr(R, f"h{layers}")
-    t += (R.score(V.S, V.R, V.O) <= (last(V.S)[dim, dim], R.rel(V.R)[dim, dim], last(V.O)[dim, dim])) | settings(
+    t += (R.score(V.S, V.R, V.O) <= (last(V.S)[dim, dim], R.rel_emb(V.R)[dim, dim], last(V.O)[dim, dim])) | settings(
         activation="relu")
     t += R.predict(V.S, V.R, V.O)[1, dim] <= R.score(V.S, V.R, V.O)
     t += R.predict / 3 | settings(activation="sigmoid")
