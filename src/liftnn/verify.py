@@ -49,6 +49,14 @@ def _error(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(torch.nan_to_num(diff, nan=float("inf")).max() / scale)
 
 
+def _grads(loss: torch.Tensor, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Gradients of ``loss`` w.r.t. ``tensors`` (zero where it does not depend on them)."""
+    if not loss.requires_grad:
+        return [torch.zeros_like(t) for t in tensors]
+    grads = torch.autograd.grad(loss, tensors, allow_unused=True)
+    return [torch.zeros_like(t) if g is None else g for g, t in zip(grads, tensors, strict=True)]
+
+
 def verify(
     original: Graph,
     lifted: Graph,
@@ -78,12 +86,11 @@ def verify(
         y1 = evaluate(lifted, {k: params[k] for k in lifted.labels})
         out_err = max(out_err, _error(y0, y1))
         r = torch.randn(y0.shape, generator=gen, dtype=dtype)
-        names = list(params)
-        g0 = torch.autograd.grad((r * y0).sum(), [params[k] for k in names], allow_unused=True)
-        g1 = torch.autograd.grad((r * y1).sum(), [params[k] for k in names], allow_unused=True)
-        for a, b, k in zip(g0, g1, names, strict=True):
-            a = torch.zeros_like(params[k]) if a is None else a
-            b = torch.zeros_like(params[k]) if b is None else b
+        names = [k for k, v in params.items() if v.requires_grad]
+        if not names:
+            continue
+        tensors = [params[k] for k in names]
+        for a, b in zip(_grads((r * y0).sum(), tensors), _grads((r * y1).sum(), tensors), strict=True):
             grad_err = max(grad_err, _error(a, b))
     result = Verification(trials, out_err, grad_err, tolerance)
     if raise_on_error and not result.ok:

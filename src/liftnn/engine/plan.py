@@ -130,11 +130,11 @@ class Plan:
             raise ValueError("the graph has no outputs (GraphBuilder.output)")
         nb = self.node_block[g.output_node][self._out_order]
         nr = self.node_row[g.output_node][self._out_order]
-        cuts = np.flatnonzero(run_starts(nb))
+        bounds = np.append(np.flatnonzero(run_starts(nb)), nb.size)
         dev = values[0].device
         parts = [
             values[nb[a]].index_select(0, torch.from_numpy(nr[a:b]).to(dev))
-            for a, b in zip(cuts, np.append(cuts[1:], nb.size), strict=True)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
         ]
         return torch.cat(parts).index_select(0, torch.from_numpy(self._out_inverse).to(dev))
 
@@ -267,8 +267,8 @@ def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
     # group edges by (target block, source block, label)
     pb, sb = block[parent], block[child]
     eorder = np.lexsort((np.arange(parent.size), lab, sb, pb))
-    cuts = np.flatnonzero(run_starts(pb[eorder], sb[eorder], lab[eorder]))
-    for a, z in zip(cuts, np.append(cuts[1:], eorder.size), strict=True):
+    bounds = np.append(np.flatnonzero(run_starts(pb[eorder], sb[eorder], lab[eorder])), eorder.size)
+    for a, z in zip(bounds[:-1], bounds[1:], strict=True):
         e = eorder[a:z]
         blk = blocks[pb[e[0]]]
         blk.groups.append(_group(blk, int(sb[e[0]]), lab[e[0]], labels, io, row[child[e]], row[parent[e]],

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
+
+import numpy as np
 
 from ..engine.params import Shape
 from ..graph import Graph
@@ -13,6 +16,11 @@ from .report import Report
 from .value import round_significant, value_pass
 
 METHODS = ("exact", "value")
+
+
+class ValueClashWarning(UserWarning):
+    """Value lifting merged nodes that are not structurally equivalent."""
+
 SCOPES = ("sample", "dataset")
 
 
@@ -52,17 +60,21 @@ def compress(
     if inits < 1:
         raise ValueError(f"inits must be >= 1, got {inits}")
     t0 = time.perf_counter()
-    res = exact_pass(graph, scope, prune)
-    lifted = rebuild(graph, res.rep, res.edges)
-    pruned, collisions, clashes = res.pruned, res.collisions, 0
+    lifted, pruned, collisions = _exact_fixpoint(graph, scope, prune)
+    clashes = 0
     if method == "value":
         rep, edges, classes = value_pass(lifted, shapes, digits, inits, seed, scope)
         clashes = lifted.num_nodes - classes
-        lifted = rebuild(lifted, rep, edges)
-        if prune:
-            res = exact_pass(lifted, scope, prune)
-            lifted = rebuild(lifted, res.rep, res.edges)
-            pruned += res.pruned
+        if clashes:
+            warnings.warn(
+                f"value lifting merged {clashes} node(s) that exact lifting keeps apart: lossless only if they "
+                "are functionally equivalent (piecewise activations such as relu or max can agree on every "
+                "draw and differ elsewhere); check with liftnn.verify or use method='exact'",
+                ValueClashWarning,
+                stacklevel=2,
+            )
+        lifted, more, _ = _exact_fixpoint(rebuild(lifted, rep, edges), scope, prune)
+        pruned += more
     report = Report(
         method=method,
         scope=scope,
@@ -82,4 +94,23 @@ def compress(
     return lifted, report
 
 
-__all__ = ["Report", "compress", "exact_pass", "rebuild", "round_significant", "value_pass"]
+def _exact_fixpoint(graph: Graph, scope: str, prune: bool) -> tuple[Graph, int, int]:
+    """Exact passes until nothing changes.
+
+    One pass merges everything whose equivalence shows at its own topological
+    level; pruning an identity (or folding ``max(a, a)`` into one) can lower a
+    node's level below the level it was compared at, and the next pass, on the
+    already smaller graph, catches those merges. Iterating makes the result a
+    fixpoint, so lifting is idempotent.
+    """
+    pruned = collisions = 0
+    while True:
+        res = exact_pass(graph, scope, prune)
+        pruned += res.pruned
+        collisions += res.collisions
+        if np.array_equal(res.rep, np.arange(graph.num_nodes)) and res.edges.parent.size == graph.num_edges:
+            return graph, pruned, collisions
+        graph = rebuild(graph, res.rep, res.edges)
+
+
+__all__ = ["Report", "ValueClashWarning", "compress", "exact_pass", "rebuild", "round_significant", "value_pass"]
