@@ -101,7 +101,8 @@ def _exact_fixpoint(graph: Graph, scope: str, prune: bool) -> tuple[Graph, int, 
     level; pruning an identity (or folding ``max(a, a)`` into one) can lower a
     node's level below the level it was compared at, and the next pass, on the
     already smaller graph, catches those merges. Iterating makes the result a
-    fixpoint, so lifting is idempotent.
+    fixpoint, so lifting is idempotent. Merging never changes a level, so a
+    pass that pruned nothing needs no successor.
     """
     pruned = collisions = 0
     while True:
@@ -111,6 +112,8 @@ def _exact_fixpoint(graph: Graph, scope: str, prune: bool) -> tuple[Graph, int, 
         if np.array_equal(res.rep, np.arange(graph.num_nodes)) and res.edges.parent.size == graph.num_edges:
             return graph, pruned, collisions
         graph = rebuild(graph, res.rep, res.edges)
+        if not res.pruned:
+            return graph, pruned, collisions
 
 
 __all__ = ["Report", "ValueClashWarning", "compress", "exact_pass", "rebuild", "round_significant", "value_pass"]
