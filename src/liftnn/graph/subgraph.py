@@ -1,0 +1,47 @@
+"""Sub-graphs: the part of a graph that chosen outputs depend on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._segments import ranges
+from .ir import Graph
+
+
+def ancestors_mask(g: Graph, nodes: np.ndarray) -> np.ndarray:
+    """``bool[N]``: the nodes and everything they (transitively) read, one frontier per step."""
+    keep = np.zeros(g.num_nodes, dtype=bool)
+    frontier = np.unique(np.asarray(nodes, dtype=np.int64))
+    ptr = g.edge_ptr
+    while frontier.size:
+        keep[frontier] = True
+        kids = g.edge_child[ranges(ptr[frontier], ptr[frontier + 1] - ptr[frontier])]
+        frontier = np.unique(kids[~keep[kids]])
+    return keep
+
+
+def select_outputs(g: Graph, outputs: np.ndarray) -> Graph:
+    """The graph of the chosen output rows (in the given order) and what they need.
+
+    Samples are renumbered ``0..k-1`` in order of first appearance among the chosen outputs.
+    """
+    outputs = np.asarray(outputs, dtype=np.int64)
+    keep = ancestors_mask(g, g.output_node[outputs])
+    new_id = np.cumsum(keep) - 1
+    ids = np.flatnonzero(keep)
+    e = np.flatnonzero(keep[g.edge_parent])
+    nvals = np.diff(g.value_ptr)[ids]
+    value_ptr = np.zeros(ids.size + 1, dtype=np.int64)
+    np.cumsum(nvals, out=value_ptr[1:])
+    samples, sample_ids = np.unique(g.output_sample[outputs], return_inverse=True)
+    order = np.argsort(np.unique(sample_ids, return_index=True)[1])
+    remap = np.empty(samples.size, dtype=np.int64)
+    remap[order] = np.arange(samples.size)
+    return Graph(
+        node_combine=g.node_combine[ids], node_act=g.node_act[ids], node_bias=g.node_bias[ids],
+        value_ptr=value_ptr, values=g.values[ranges(g.value_ptr[ids], nvals)],
+        edge_child=new_id[g.edge_child[e]], edge_parent=new_id[g.edge_parent[e]], edge_label=g.edge_label[e],
+        edge_count=g.edge_count[e], output_node=new_id[g.output_node[outputs]],
+        output_sample=remap[sample_ids], num_samples=int(samples.size), combines=g.combines,
+        activations=g.activations, labels=g.labels, shapes=dict(g.shapes),
+    )
