@@ -44,6 +44,8 @@ class Group:
     n_local: int = 0
     expand: np.ndarray | None = None  # child-first: message row of each edge
     broadcast: bool = False  # dimension-1 messages into a wider block
+    labels: tuple[str, ...] = ()  # stacked: one weight per row, ``labels[label_index[row]]``
+    label_index: np.ndarray | None = None
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Plan:
         self._out_order = order
         self._out_inverse = np.argsort(order)
         self._ready: dict[tuple[torch.device, torch.dtype], list[Block]] = {}
+        self._out_index: dict[torch.device, tuple[list, torch.Tensor]] = {}
 
     @property
     def node_dims(self) -> np.ndarray:
@@ -114,7 +117,8 @@ class Plan:
             device: torch.device | str | None = None) -> list[torch.Tensor]:
         """Values of all blocks, in block order (``[n_b, dim_b]`` each)."""
         dtype, device = _dtype_device(params, dtype, device)
-        params = {k: v.to(device=device, dtype=dtype) for k, v in params.items()}
+        params = {k: v if (v.dtype == dtype and v.device == device) else v.to(device=device, dtype=dtype)
+                  for k, v in params.items()}
         values: list[torch.Tensor] = []
         for blk in self._blocks_on(device, dtype):
             values.append(blk.leaf if blk.leaf is not None else _run_block(blk, values, params))
@@ -128,15 +132,19 @@ class Plan:
         g = self.graph
         if g.num_outputs == 0:
             raise ValueError("the graph has no outputs (GraphBuilder.output)")
-        nb = self.node_block[g.output_node][self._out_order]
-        nr = self.node_row[g.output_node][self._out_order]
-        bounds = np.append(np.flatnonzero(run_starts(nb)), nb.size)
         dev = values[0].device
-        parts = [
-            values[nb[a]].index_select(0, torch.from_numpy(nr[a:b]).to(dev))
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
-        return torch.cat(parts).index_select(0, torch.from_numpy(self._out_inverse).to(dev))
+        if dev not in self._out_index:
+            nb = self.node_block[g.output_node][self._out_order]
+            nr = self.node_row[g.output_node][self._out_order]
+            bounds = np.append(np.flatnonzero(run_starts(nb)), nb.size)
+            self._out_index[dev] = (
+                [(int(nb[a]), torch.from_numpy(nr[a:b]).to(dev)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
+                torch.from_numpy(self._out_inverse).to(dev),
+            )
+        parts, inverse = self._out_index[dev]
+        out = torch.cat([values[b].index_select(0, rows) for b, rows in parts]) if len(parts) > 1 else (
+            values[parts[0][0]].index_select(0, parts[0][1]))
+        return out.index_select(0, inverse)
 
     def node_values(self, values: list[torch.Tensor], nodes: np.ndarray) -> list[torch.Tensor]:
         """Values of chosen nodes, one tensor each (for inspection and tests)."""
@@ -169,7 +177,7 @@ def _run_block(blk: Block, values: list[torch.Tensor], params: Mapping[str, torc
             if g.count is not None:
                 x = x * g.count
             x = x.new_zeros(g.n_local, x.shape[1]).index_add_(0, g.local, x)
-        m = apply_weight(x, w)
+        m = _stacked_weight(x, g, params) if g.labels else apply_weight(x, w)
         if g.expand is not None:
             m = m.index_select(0, g.expand)
         if g.count is not None and g.local is None:
@@ -183,6 +191,14 @@ def _run_block(blk: Block, values: list[torch.Tensor], params: Mapping[str, torc
         table = torch.stack([out.new_zeros(blk.dim)] + [params[b].reshape(-1).expand(blk.dim) for b in blk.bias_labels])
         out = out + table.index_select(0, blk.bias_index)
     return get_activation(blk.act)(out)
+
+
+def _stacked_weight(x: torch.Tensor, g: Group, params: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """Row ``r`` times its own weight ``labels[label_index[r]]`` (one batched op for many small labels)."""
+    w = torch.stack([params[label] for label in g.labels]).index_select(0, g.label_index)
+    if w.dim() == 3:
+        return torch.bmm(w, x[:, :, None])[:, :, 0]
+    return x * (w[:, None] if w.dim() == 1 else w)
 
 
 def _combine(blk: Block, kind: str, msgs: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
@@ -273,8 +289,10 @@ def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
         blk = blocks[pb[e[0]]]
         blk.groups.append(_group(blk, int(sb[e[0]]), lab[e[0]], labels, io, row[child[e]], row[parent[e]],
                                  count[e], pos[e], col[e], msg_dim[e]))
+    shape_of = {lb: tuple(shapes[lb]) for lb in labels}
     for blk in blocks:
         if blk.combine is not None:
+            blk.groups = _stack_small_groups(blk.groups, shape_of)
             _finish_block(blk, g, parent, count, labels)
     return Plan(g, shapes, blocks, block, row)
 
@@ -385,6 +403,43 @@ def _strategy(blk: Block, src: int, lab: int, label: str | None, io: np.ndarray,
     if matrix and uc.size < crow.size:
         return Group(src, label, gather=uc, target=target, count=cnt, expand=inv)
     return Group(src, label, gather=crow, target=target, count=cnt)
+
+
+#: Groups with at most this many weight rows are merged with same-shaped ones into one batched op.
+STACK_ROWS = 64
+
+
+def _stack_small_groups(groups: list[Group], shape_of: dict[str, tuple[int, ...]]) -> list[Group]:
+    """Merge small groups that read the same source block through weights of the same shape
+    (e.g. one embedding weight per atom type) into one group with a per-row weight index."""
+    buckets: dict[tuple, list[Group]] = {}
+    keep: list[Group] = []
+    for g in groups:
+        rows = g.n_local if g.local is not None else g.gather.size
+        if g.label is None or g.expand is not None or rows > STACK_ROWS:
+            keep.append(g)
+            continue
+        key = (g.src, shape_of[g.label], g.local is not None, g.broadcast, g.count is not None, g.target.ndim)
+        buckets.setdefault(key, []).append(g)
+    for bucket in buckets.values():
+        if len(bucket) == 1:
+            keep.append(bucket[0])
+            continue
+        rows = [g.n_local if g.local is not None else g.gather.size for g in bucket]
+        labels = tuple(g.label for g in bucket)
+        merged = Group(
+            src=bucket[0].src, label=None, gather=np.concatenate([g.gather for g in bucket]),
+            target=np.concatenate([g.target for g in bucket]),
+            count=None if bucket[0].count is None else np.concatenate([g.count for g in bucket]),
+            broadcast=bucket[0].broadcast, labels=labels,
+            label_index=np.repeat(np.arange(len(bucket)), rows),
+        )
+        if bucket[0].local is not None:
+            offsets = np.cumsum([0] + rows[:-1])
+            merged.local = np.concatenate([g.local + o for g, o in zip(bucket, offsets, strict=True)])
+            merged.n_local = int(sum(rows))
+        keep.append(merged)
+    return keep
 
 
 def _finish_block(blk: Block, g: Graph, parent: np.ndarray, count: np.ndarray, labels: tuple[str, ...]) -> None:

@@ -144,7 +144,7 @@ def fit(
     targets = torch.as_tensor(problem.targets, dtype=dtype, device=device)
     batch_targets = [targets[torch.as_tensor(r, device=device)] for r in batches.rows]
     learnable = [p for p in params.values() if p.requires_grad]
-    opt = (torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD)(learnable, lr=config.lr)
+    opt = make_optimizer(config, learnable)
     rng = np.random.default_rng(config.seed + 1)
     best, best_loss, waited = None, float("inf"), 0
     t1 = time.perf_counter()
@@ -185,6 +185,15 @@ def fit(
     if config.checkpoint:
         save_checkpoint(config.checkpoint, params, config, problem, hist)
     return params, hist
+
+
+def make_optimizer(config: TrainConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    """Adam or SGD; the fused implementation where torch has one (one kernel for all weights)."""
+    cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD
+    try:
+        return cls(params, lr=config.lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return cls(params, lr=config.lr)
 
 
 def batches_rows(batches: Batches) -> np.ndarray:
