@@ -11,8 +11,10 @@ towards redundancy so that lifting has work to do:
 * a node may take the same child twice (duplicate edges, multiplicities);
 * identity nodes (one unlabelled input, ``sum``, ``identity``, no bias) give
   pruning something to remove;
-* each sample ends in a readout node with weighted inputs, which is its first
-  output (so a lifted graph never collapses to bare leaves);
+* each sample ends in a readout node (weighted inputs, a bias and a strictly
+  increasing activation), which is its first output: it depends on weights
+  and is never constant, so no lifting collapses a graph to bare leaves
+  (leaf-only and weight-free graphs have dedicated tests);
 * a sample may be an exact copy of an earlier one (cross-sample merges in
   dataset scope), and a few leaves may be shared by all samples.
 
@@ -60,6 +62,8 @@ def _symmetric(t: torch.Tensor) -> torch.Tensor:
 register_combine(ORDERED, _ordered, symmetric=False, replace=True)
 register_combine(SYMMETRIC, _symmetric, symmetric=True, replace=True)
 
+#: Strictly increasing activations for the readout nodes (with a bias, never constant).
+READOUT_ACTS = ("identity", "sigmoid", "tanh", "softplus", "leaky_relu", "elu")
 COMBINES = ("sum", "mean", "max", "min", "prod", ORDERED, SYMMETRIC)
 #: Labels for edges out of a dimension-``d`` node (``None``: identity edge).
 D_LABELS = (None, "s1", "s2", "e1", "M1", "M2")
@@ -168,14 +172,12 @@ def _sample_recipe(draw, d: int, shared_kinds: tuple[str, ...]) -> SampleRecipe:
             inner.append((avail + len(new_kinds), spec))
             new_kinds.append(spec.kind)
         kinds.extend(new_kinds)
-    # a readout node with a weighted edge: never pruned, so a lifted graph always keeps an edge
-    # (leaf-only graphs are covered by a dedicated test)
+    # the readout: weighted edges, a bias and an increasing activation (see the module docstring)
     d_nodes = [i for i, k in enumerate(kinds) if k == "d"]
     src = [d_nodes[-1]] + draw(st.lists(st.sampled_from(d_nodes), max_size=1))
     combine = draw(st.sampled_from(COMBINES))
     readout = NodeSpec(tuple((i, draw(st.sampled_from(D_LABELS[1:]))) for i in src), combine,
-                       draw(st.sampled_from(TAME_ACTS)) if combine != "prod" else "tanh",
-                       draw(st.sampled_from((None, "b0", "bv"))), "d")
+                       draw(st.sampled_from(READOUT_ACTS)), draw(st.sampled_from(("b0", "bv"))), "d")
     nodes.append(readout)
     d_nodes.append(len(kinds))
     extra = draw(st.lists(st.sampled_from(d_nodes), max_size=2))

@@ -9,10 +9,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import reference_evaluate
 
-from liftnn import Graph, GraphBuilder, compress, evaluate, init_params, register_combine, verify
 from lift.strategies import random_graphs
+from liftnn import Graph, GraphBuilder, compress, evaluate, init_params, register_combine, verify
+from reference import reference_evaluate
 
 CONFIGS = [(scope, prune) for scope in ("sample", "dataset") for prune in (True, False)]
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
@@ -380,3 +380,20 @@ def test_max_over_relu_zeros_is_lossless():
     params = init_params(g, seed=0, dtype=torch.float64, default_shape=())
     y = evaluate(g, params).detach()
     assert int((y[: len(relus)] == 0).sum()) >= len(relus) // 4  # the test really exercises zeros
+
+
+def test_verify_accepts_weights_that_outputs_do_not_use():
+    """verify() passes when a weight exists but no output depends on it (its gradient is zero).
+
+    Minimal reproducer of a verify bug: with ``w`` used only by a node that is
+    not an output, the outputs do not require grad and torch.autograd.grad
+    raises ``RuntimeError: element 0 of tensors does not require grad``. Value
+    lifting produces such graphs (it can replace ``w * 0`` by the leaf ``0``).
+    """
+    b = GraphBuilder()
+    x = b.input(1.0)
+    b.node([(x, "w")])  # uses w, but is no output
+    b.output(b.node([x], act="sigmoid"))
+    g = b.build()
+    result = verify(g, g, trials=1)
+    assert result.ok and result.max_gradient_error == 0.0

@@ -17,8 +17,8 @@ added to every component of the rule neuron's vector input (broadcast).
 h0     ``h0(X) = E x_X``                                      (every node has one)
 gcn    ``h_l(X) = avg_{(X,Y), Y ∈ D_{l-1}} act(W_l h_{l-1}(Y) + 1)``
        (``act`` on the rule neuron, identity atom activation, no bias)
-sage   ``h_l(X) = act(S_l h_{l-1}(X) + [X has an edge] (avg_{(X,Y)} (A_l h_{l-1}(Y)) + 1))``
-       (the ``+1`` sits inside the neighbour average, so it is present iff the average is)
+sage   ``h_l(X) = act(S_l h_{l-1}(X) + avg_{(X,Y)} (A_l h_{l-1}(Y) + 1))``, the average left out
+       (``+1`` included) where ``X`` has no out-edge: the ``+1`` is inside the average
 gin    ``a_l(X) = h_{l-1}(X) + Σ_{(X,Y)} (h_{l-1}(Y) + 1) = h_{l-1}(X) + Σ_Y h_{l-1}(Y) + outdeg(X)``
        ``h_l(X) = relu(W2_l relu(W1_l a_l(X)))``                  (``activation`` is unused)
 out    ``predict(G) = sigmoid(w_out · avg_{X ∈ G ∩ D_L} h_L(X))``; ``0`` where ``G ∩ D_L`` is empty
@@ -35,15 +35,13 @@ The twins track ``D_l`` as a boolean mask for all three models (no host sync).
 Weight labels (liftnn numbers weights in template order, see
 :mod:`liftnn.logic.weights`), with ``T = len(data.node_types)`` and ``L`` layers:
 
-=====  ==============================================  =========================
-label  liftnn weight (shape)                           twin parameter
-=====  ==============================================  =========================
-w{t}   type ``t``'s embedding ``{dim,1}``, t < T         ``embed.weight[:, t]``
-gcn    ``w{T+l-1}`` = ``W_l`` ``{dim,dim}``               ``convs[l-1].lin.weight``
-sage   ``w{T+2(l-1)}`` = ``S_l``, ``w{T+2(l-1)+1}`` = ``A_l``  ``convs[l-1].lin_self/lin_nbr.weight``
-gin    ``w{T+2(l-1)}`` = ``W1_l``, ``w{T+2(l-1)+1}`` = ``W2_l``  ``convs[l-1].lin1/lin2.weight``
-last   ``w{T+kL}`` (k = 1 gcn, 2 sage/gin) = ``{1,dim}``  ``out.weight``
-=====  ==============================================  =========================
+* ``w{t}`` (``t < T``): type ``t``'s embedding ``{dim,1}`` -> ``embed.weight[:, t]``
+* gcn: ``w{T+l-1}`` = ``W_l`` ``{dim,dim}`` -> ``convs[l-1].lin.weight``
+* sage: ``w{T+2(l-1)}`` = ``S_l`` -> ``convs[l-1].lin_self.weight``;
+  ``w{T+2(l-1)+1}`` = ``A_l`` -> ``convs[l-1].lin_nbr.weight``
+* gin: ``w{T+2(l-1)}`` = ``W1_l`` -> ``convs[l-1].lin1.weight``;
+  ``w{T+2(l-1)+1}`` = ``W2_l`` -> ``convs[l-1].lin2.weight``
+* readout: ``w{T+kL}`` (``k`` = 1 for gcn, 2 for sage and gin) ``{1,dim}`` -> ``out.weight``
 
 liftnn's ``W @ h`` is ``torch.nn.Linear(bias=False)`` with ``weight = W``. A type that
 does not occur in the data has no label in ``Problem.init`` (its neurons are pruned);
@@ -98,11 +96,16 @@ def graphset_to_pyg(data: GraphSet, dtype: torch.dtype = torch.float32) -> list[
     out = []
     for g in range(data.num_graphs):
         n0, n1 = int(starts[g]), int(starts[g + 1])
-        sel = torch.as_tensor(order[estarts[g]:estarts[g + 1]], dtype=torch.long)
-        out.append(Data(
-            x=x_all[n0:n1], edge_index=ei_all[:, sel] - n0, edge_attr=ea_all[sel],
-            y=torch.tensor([data.y[g]], dtype=dtype), num_nodes=n1 - n0,
-        ))
+        sel = torch.as_tensor(order[estarts[g] : estarts[g + 1]], dtype=torch.long)
+        out.append(
+            Data(
+                x=x_all[n0:n1],
+                edge_index=ei_all[:, sel] - n0,
+                edge_attr=ea_all[sel],
+                y=torch.tensor([data.y[g]], dtype=dtype),
+                num_nodes=n1 - n0,
+            )
+        )
     return out
 
 
@@ -185,8 +188,7 @@ class _Twin(nn.Module):
     model = ""
     weights_per_layer = 1
 
-    def __init__(self, num_types: int, layers: int | None = None, dim: int = 10,
-                 activation: str = "sigmoid") -> None:
+    def __init__(self, num_types: int, layers: int | None = None, dim: int = 10, activation: str = "sigmoid") -> None:
         super().__init__()
         layers = DEFAULT_LAYERS[self.model] if layers is None else layers
         if layers < 1:
@@ -199,8 +201,13 @@ class _Twin(nn.Module):
     def _conv(self) -> nn.Module:
         raise NotImplementedError
 
-    def forward(self, x: Tensor | Data, edge_index: Tensor | None = None, batch: Tensor | None = None,
-                num_graphs: int | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor | Data,
+        edge_index: Tensor | None = None,
+        batch: Tensor | None = None,
+        num_graphs: int | None = None,
+    ) -> Tensor:
         """``predict`` per graph, shape ``[num_graphs, 1]``; ``x`` the one-hot types (or a
         ``Data``/``Batch``, whose ``x``, ``edge_index``, ``batch`` are used)."""
         if isinstance(x, Data):
@@ -293,8 +300,10 @@ def load_liftnn_weights(module: _Twin, params: Mapping[str, Tensor]) -> _Twin:
             if label not in params:
                 if col is not None:
                     continue
-                raise KeyError(f"liftnn parameters lack {label} (for {pname}): not a {module.model} "
-                               f"template with {module.num_types} types, {module.layers} layers?")
+                raise KeyError(
+                    f"liftnn parameters lack {label} (for {pname}): not a {module.model} "
+                    f"template with {module.num_types} types, {module.layers} layers?"
+                )
             target = named[pname]
             value = params[label].detach().to(target.dtype).to(target.device)
             if col is not None:
@@ -319,8 +328,14 @@ def export_liftnn_weights(module: _Twin, grad: bool = False) -> dict[str, Tensor
     return out
 
 
-def make_pyg_model(model: str, data: GraphSet | int, layers: int | None = None, dim: int = 10,
-                   activation: str = "sigmoid", params: Mapping[str, Tensor] | None = None) -> _Twin:
+def make_pyg_model(
+    model: str,
+    data: GraphSet | int,
+    layers: int | None = None,
+    dim: int = 10,
+    activation: str = "sigmoid",
+    params: Mapping[str, Tensor] | None = None,
+) -> _Twin:
     """The twin of ``molecule_template(model, ..., layers, dim, activation)`` for ``data`` (a
     GraphSet, or its number of node types); with ``params`` (liftnn labels) it takes those
     weights and their dtype and device."""
@@ -336,6 +351,17 @@ def make_pyg_model(model: str, data: GraphSet | int, layers: int | None = None, 
 
 
 __all__ = [
-    "GCNTwin", "GCNTwinConv", "GINTwin", "GINTwinConv", "SAGETwin", "SAGETwinConv", "TWINS", "TWIN_MODELS",
-    "export_liftnn_weights", "graphset_to_batch", "graphset_to_pyg", "load_liftnn_weights", "make_pyg_model",
+    "GCNTwin",
+    "GCNTwinConv",
+    "GINTwin",
+    "GINTwinConv",
+    "SAGETwin",
+    "SAGETwinConv",
+    "TWINS",
+    "TWIN_MODELS",
+    "export_liftnn_weights",
+    "graphset_to_batch",
+    "graphset_to_pyg",
+    "load_liftnn_weights",
+    "make_pyg_model",
 ]

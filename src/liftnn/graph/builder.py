@@ -44,7 +44,7 @@ class _Names:
         named = np.not_equal(arr, None)
         if named.any():
             uniq, inv = np.unique(arr[named].astype(str), return_inverse=True)
-            out[named] = np.array([self.code(u) for u in uniq], dtype=np.int32)[inv]
+            out[named] = np.array([self.code(str(u)) for u in uniq], dtype=np.int32)[inv]
         return out
 
     def names(self) -> tuple[str, ...]:

@@ -43,6 +43,7 @@ class TrainConfig:
     loss: str = "mse"
     batch_size: int = 0
     lift: bool = True
+    scope: str = "dataset"
     patience: int = 0
     seed: int = 0
     dtype: str = "float32"
@@ -56,6 +57,8 @@ class TrainConfig:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
+        if self.scope not in ("sample", "dataset"):
+            raise ValueError(f"scope must be 'sample' or 'dataset', got {self.scope!r}")
         if self.epochs < 0 or self.batch_size < 0 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be >= 0 and lr > 0")
 
@@ -66,6 +69,7 @@ class History:
 
     step_loss: list[float] = field(default_factory=list)
     epoch_loss: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
     val: list[dict[str, float]] = field(default_factory=list)
     train: dict[str, float] = field(default_factory=dict)
     test: dict[str, float] = field(default_factory=dict)
@@ -84,20 +88,21 @@ class History:
         return d
 
 
-def _graph_of(problem: Problem, rows: np.ndarray, lift: bool) -> Graph:
+def _graph_of(problem: Problem, rows: np.ndarray, lift: bool, scope: str = "dataset") -> Graph:
     g = select_outputs(problem.graph, rows)
-    return compress(g, scope="dataset")[0] if lift else g
+    return compress(g, scope=scope)[0] if lift else g
 
 
 class Batches:
     """A seeded partition of ``rows`` into batches, each with its (lifted) graph."""
 
-    def __init__(self, problem: Problem, rows: np.ndarray, batch_size: int, lift: bool, seed: int) -> None:
+    def __init__(self, problem: Problem, rows: np.ndarray, batch_size: int, lift: bool, seed: int,
+                 scope: str = "dataset") -> None:
         rng = np.random.default_rng(seed)
         perm = rng.permutation(rows)
         size = perm.size if batch_size == 0 else batch_size
         self.rows = [perm[i : i + size] for i in range(0, perm.size, size)]
-        whole = _graph_of(problem, perm, lift)  # lifted once; batches are restrictions of it
+        whole = _graph_of(problem, perm, lift, scope)  # lifted once; batches are restrictions of it
         starts = np.cumsum([0] + [len(r) for r in self.rows])
         self.graphs = (
             [whole]
@@ -129,7 +134,7 @@ def fit(
     torch.manual_seed(config.seed)
     hist = History()
     t0 = time.perf_counter()
-    batches = Batches(problem, np.asarray(train_rows), config.batch_size, config.lift, config.seed)
+    batches = Batches(problem, np.asarray(train_rows), config.batch_size, config.lift, config.seed, config.scope)
     evals = {
         name: (rows, _graph_of(problem, rows, config.lift))
         for name, rows in (("val", val_rows), ("test", test_rows))
@@ -149,6 +154,7 @@ def fit(
     best, best_loss, waited = None, float("inf"), 0
     t1 = time.perf_counter()
     for epoch in range(config.epochs):
+        t_epoch = time.perf_counter()
         total = 0.0
         for b in rng.permutation(len(batches.graphs)):
             opt.zero_grad(set_to_none=True)
@@ -158,6 +164,7 @@ def fit(
             value = float(loss.detach())
             hist.step_loss.append(value)
             total += value * len(batches.rows[b])
+        hist.epoch_seconds.append(time.perf_counter() - t_epoch)
         hist.epoch_loss.append(total / len(train_rows))
         if "val" in evals and config.patience:
             rows, graph = evals["val"]
