@@ -46,14 +46,6 @@ class Group:
     broadcast: bool = False  # dimension-1 messages into a wider block
     labels: tuple[str, ...] = ()  # stacked: one weight per row, ``labels[label_index[row]]``
     label_index: np.ndarray | None = None
-    # sparse form of gather + sum (large linear groups): rows of ``A @ source`` are the parent
-    # rows (``dense``: the whole block, in order) or the aggregate slots ``target``
-    csr_crow: np.ndarray | None = None
-    csr_col: np.ndarray | None = None
-    csr_val: np.ndarray | None = None
-    csr_shape: tuple[int, int] = (0, 0)
-    dense: bool = False
-    csr: torch.Tensor | None = None
 
 
 @dataclass
@@ -88,11 +80,7 @@ def _to_torch(obj, device: torch.device, dtype: torch.dtype):  # noqa: ANN001, A
             changes[f.name] = t.to(device=device, dtype=dtype if v.dtype.kind == "f" else torch.int64)
         elif f.name == "groups":
             changes[f.name] = [_to_torch(g, device, dtype) for g in v]
-    out = replace(obj, **changes)
-    if isinstance(out, Group) and out.csr_crow is not None:
-        out.csr = torch.sparse_csr_tensor(out.csr_crow, out.csr_col, out.csr_val, size=out.csr_shape,
-                                          check_invariants=False)
-    return out
+    return replace(obj, **changes)
 
 
 class Plan:
@@ -181,19 +169,9 @@ def _dtype_device(params: Mapping[str, torch.Tensor], dtype: torch.dtype | None,
 
 def _run_block(blk: Block, values: list[torch.Tensor], params: Mapping[str, torch.Tensor]) -> torch.Tensor:
     kind = blk.combine.kind
-    msgs, targets, dense = [], [], []
+    msgs, targets = [], []
     for g in blk.groups:
         w = params[g.label] if g.label is not None else None
-        if g.csr is not None:
-            m = torch.sparse.mm(g.csr, values[g.src].contiguous())
-            m = _stacked_weight(m, g, params) if g.labels else apply_weight(m, w)
-            m = m.expand(-1, blk.dim) if g.broadcast else m
-            if g.dense:
-                dense.append(m)
-            else:
-                msgs.append(m)
-                targets.append(g.target)
-            continue
         x = values[g.src].index_select(0, g.gather)
         if g.local is not None:
             if g.count is not None:
@@ -208,11 +186,7 @@ def _run_block(blk: Block, values: list[torch.Tensor], params: Mapping[str, torc
             m = m.expand(-1, blk.dim)
         msgs.append(m)
         targets.append(g.target)
-    out = _combine(blk, kind, msgs, targets) if msgs else None
-    for m in dense:  # sparse-product parts of sum and mean blocks, already in row order
-        out = m if out is None else out + m
-    if kind == "mean":
-        out = out / blk.denom
+    out = _combine(blk, kind, msgs, targets)
     if blk.bias_index is not None:
         table = torch.stack([out.new_zeros(blk.dim)] + [params[b].reshape(-1).expand(blk.dim) for b in blk.bias_labels])
         out = out + table.index_select(0, blk.bias_index)
@@ -230,13 +204,15 @@ def _stacked_weight(x: torch.Tensor, g: Group, params: Mapping[str, torch.Tensor
 def _combine(blk: Block, kind: str, msgs: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
     n, d = blk.n, blk.dim
     if blk.direct:
-        return msgs[0]
+        out = msgs[0]
+        return out / blk.denom if kind == "mean" else out
     if kind == "concat":
         flat = torch.cat([m.reshape(-1) for m in msgs])
         return flat.new_zeros(n * d).index_put_((torch.cat([t.reshape(-1) for t in targets]),), flat).view(n, d)
     src, idx = torch.cat(msgs), torch.cat(targets)
-    if kind in ("sum", "mean"):  # the mean's division follows in _run_block
-        return src.new_zeros(n, d).index_add_(0, idx, src)
+    if kind in ("sum", "mean"):
+        out = src.new_zeros(n, d).index_add_(0, idx, src)
+        return out / blk.denom if kind == "mean" else out
     if kind in ("max", "min", "prod"):
         reduce = {"max": "amax", "min": "amin", "prod": "prod"}[kind]
         index = idx[:, None].expand(-1, d)
@@ -311,9 +287,8 @@ def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
     for a, z in zip(bounds[:-1], bounds[1:], strict=True):
         e = eorder[a:z]
         blk = blocks[pb[e[0]]]
-        s = int(sb[e[0]])
-        blk.groups.append(_group(blk, blocks[s], lab[e[0]], labels, io, row[child[e]], row[parent[e]],
-                                 count[e], pos[e], col[e], msg_dim[e], s))
+        blk.groups.append(_group(blk, int(sb[e[0]]), lab[e[0]], labels, io, row[child[e]], row[parent[e]],
+                                 count[e], pos[e], col[e], msg_dim[e]))
     shape_of = {lb: tuple(shapes[lb]) for lb in labels}
     for blk in blocks:
         if blk.combine is not None:
@@ -397,19 +372,17 @@ def _exclusive_segment_cumsum(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
     return c - np.repeat(c[seg], np.diff(np.append(seg, x.size)))
 
 
-def _group(blk: Block, src: Block, lab: int, labels: tuple[str, ...], io: np.ndarray, crow: np.ndarray,
-           prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray,
-           src_index: int) -> Group:
+def _group(blk: Block, src: int, lab: int, labels: tuple[str, ...], io: np.ndarray, crow: np.ndarray,
+           prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray) -> Group:
     label = labels[lab] if lab < len(labels) else None
     kind = blk.combine.kind
-    group = _strategy(blk, src_index, lab, label, io, crow, prow, count, pos, col, mdim, src.n)
+    group = _strategy(blk, src, lab, label, io, crow, prow, count, pos, col, mdim)
     group.broadcast = kind != "concat" and int(mdim[0]) == 1 and blk.dim > 1
     return group
 
 
 def _strategy(blk: Block, src: int, lab: int, label: str | None, io: np.ndarray, crow: np.ndarray,
-              prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray,
-              src_rows: int) -> Group:
+              prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray) -> Group:
     """Choose how a group reads its inputs (see the module docstring)."""
     kind = blk.combine.kind
     cnt = count[:, None].astype(np.float64) if (kind not in ("max", "min") and np.any(count != 1)) else None
@@ -422,38 +395,14 @@ def _strategy(blk: Block, src: int, lab: int, label: str | None, io: np.ndarray,
         target = prow
     matrix = bool(io[lab, 2])
     uc, inv = np.unique(crow, return_inverse=True)
-    linear = kind in ("sum", "mean")
-    if linear and not matrix and crow.size >= SPMM_MIN_EDGES:
-        return _csr_group(src, label, prow, crow, count, (blk.n, src_rows), target=None)
-    if linear and matrix:
+    if kind in ("sum", "mean") and matrix:
         up, loc = np.unique(prow, return_inverse=True)
         i, o = io[lab, 0], io[lab, 1]
         if crow.size * i + up.size * i * o <= uc.size * i * o + crow.size * o:
-            if crow.size >= SPMM_MIN_EDGES:
-                return _csr_group(src, label, loc, crow, count, (up.size, src_rows), target=up)
             return Group(src, label, gather=crow, target=up, count=cnt, local=loc, n_local=up.size)
     if matrix and uc.size < crow.size:
         return Group(src, label, gather=uc, target=target, count=cnt, expand=inv)
     return Group(src, label, gather=crow, target=target, count=cnt)
-
-
-#: Linear groups with at least this many edges run as one sparse (CSR) matrix product.
-SPMM_MIN_EDGES = 2048
-
-
-def _csr_group(src: int, label: str | None, rows: np.ndarray, cols: np.ndarray, count: np.ndarray,
-               shape: tuple[int, int], target: np.ndarray | None) -> Group:
-    """``A @ source`` with ``A[rows[e], cols[e]] += count[e]``: gather and sum in one product."""
-    order = np.lexsort((cols, rows))
-    r, c, v = rows[order], cols[order], count[order].astype(np.float64)
-    start = np.ones(r.size, dtype=bool)
-    start[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    idx = np.flatnonzero(start)
-    r, c, v = r[idx], c[idx], np.add.reduceat(v, idx)
-    crow = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(r, minlength=shape[0]), out=crow[1:])
-    return Group(src, label, gather=np.zeros(0, np.int64), target=np.zeros(0, np.int64) if target is None else target,
-                 csr_crow=crow, csr_col=c.astype(np.int64), csr_val=v, csr_shape=shape, dense=target is None)
 
 
 #: Groups with at most this many weight rows are merged with same-shaped ones into one batched op.
@@ -467,7 +416,7 @@ def _stack_small_groups(groups: list[Group], shape_of: dict[str, tuple[int, ...]
     keep: list[Group] = []
     for g in groups:
         rows = g.n_local if g.local is not None else g.gather.size
-        if g.label is None or g.expand is not None or g.csr_crow is not None or rows > STACK_ROWS:
+        if g.label is None or g.expand is not None or rows > STACK_ROWS:
             keep.append(g)
             continue
         key = (g.src, shape_of[g.label], g.local is not None, g.broadcast, g.count is not None, g.target.ndim)
@@ -505,6 +454,6 @@ def _finish_block(blk: Block, g: Graph, parent: np.ndarray, count: np.ndarray, l
         lookup = np.zeros(len(labels) + 1, dtype=np.int64)
         lookup[used] = np.arange(1, used.size + 1)
         blk.bias_index = np.where(bias >= 0, lookup[bias], 0)
-    if len(blk.groups) == 1 and blk.combine.kind not in _EXPANDED and blk.groups[0].csr_crow is None:
+    if len(blk.groups) == 1 and blk.combine.kind not in _EXPANDED:
         t = blk.groups[0].target
         blk.direct = t.shape == (blk.n,) and np.array_equal(t, np.arange(blk.n))
