@@ -13,23 +13,22 @@ from .template import Literal, PredicateSettings, Rule, Template, Var, Weight
 from .weights import WeightTable, number_weights
 
 
-def load_dataset(examples: str | Path, queries: str | Path | None = None) -> tuple[FactBase, QuerySet]:
-    """Read NeuraLogic example and query files into integer tables."""
-    ex_path = Path(examples)
-    if not ex_path.exists():
-        raise FileNotFoundError(f"no such examples file: {ex_path}")
-    parsed = parse_examples(ex_path.read_text(), str(ex_path))
-    if not parsed:
-        raise ValueError(f"{ex_path}: the dataset is empty (no examples)")
+def _parse_file(path: str | Path, parse, what: str) -> tuple[Path, list]:  # noqa: ANN001
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such {what} file: {path}")
+    items = parse(path.read_text(), str(path))
+    if not items:
+        raise ValueError(f"{path}: no {what} (the dataset is empty)")
+    return path, items
+
+
+def load_dataset(examples: str | Path, queries: str | Path) -> tuple[FactBase, QuerySet]:
+    """Read NeuraLogic example and query files into integer tables; the i-th query entry
+    labels the i-th example (or, with a single example, all entries ask that one)."""
+    ex_path, parsed = _parse_file(examples, parse_examples, "examples")
+    q_path, parsed_q = _parse_file(queries, parse_queries, "queries")
     facts = FactBase.from_examples(parsed)
-    if queries is None:
-        raise ValueError("a queries file is needed (one labelled query entry per example)")
-    q_path = Path(queries)
-    if not q_path.exists():
-        raise FileNotFoundError(f"no such queries file: {q_path}")
-    parsed_q = parse_queries(q_path.read_text(), str(q_path))
-    if not parsed_q:
-        raise ValueError(f"{q_path}: no queries")
     entries = parsed_q[-1].entry + 1
     if facts.num_examples > 1 and entries != facts.num_examples:
         raise ValueError(f"{q_path}: {entries} query entries for {facts.num_examples} examples in {ex_path}")
