@@ -102,3 +102,20 @@ def test_examples_and_queries() -> None:
         parse_examples("a(X).", "ex.txt")
     with pytest.raises(TemplateSyntaxError, match=r"ex.txt:2:\d+: expected"):
         parse_examples("a(x).\nb(y) c(z).", "ex.txt")
+
+
+def test_dataset_files_errors(tmp_path: Path) -> None:
+    from liftnn.logic import load_dataset
+
+    (tmp_path / "ex.txt").write_text("a(x).\nb(y).\n")
+    (tmp_path / "q.txt").write_text("1.0 h(x).\n")
+    (tmp_path / "empty.txt").write_text("% nothing\n")
+    with pytest.raises(ValueError, match=r"q.txt: 1 query entries for 2 examples"):
+        load_dataset(tmp_path / "ex.txt", tmp_path / "q.txt")
+    with pytest.raises(ValueError, match=r"empty.txt: no examples"):
+        load_dataset(tmp_path / "empty.txt", tmp_path / "q.txt")
+    with pytest.raises(FileNotFoundError, match="no such queries file"):
+        load_dataset(tmp_path / "ex.txt", tmp_path / "nope.txt")
+    (tmp_path / "q2.txt").write_text("1.0 h(x).\n0.0 h(y).\n")
+    facts, queries = load_dataset(tmp_path / "ex.txt", tmp_path / "q2.txt")
+    assert facts.num_examples == 2 and queries.target.tolist() == [1.0, 0.0]
