@@ -90,7 +90,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-naive", action="store_true", help="skip the dictionary baseline")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/core"))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rows = [run(args.data, layers, args.dim, args.repeats, not args.no_naive) for layers in args.layers]
     table = markdown(rows)
