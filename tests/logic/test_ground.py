@@ -109,3 +109,17 @@ def test_shared_knowledge_base_is_grounded_once() -> None:
     net = build(tpl, facts, qs)
     assert facts.num_examples == 1 and net.graph.num_samples == 3
     assert net.targets.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_join_keys_beyond_64_bits_stay_exact() -> None:
+    """Keys whose value ranges need more than 62 bits are refactorised, never collide."""
+    from liftnn.logic.relations import encode, join
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2**20, (400, 4))
+    b = np.concatenate([a[:200], rng.integers(0, 2**20, (200, 4))])
+    ka, kb = encode(a, b)
+    same = (a[:, None, :] == b[None, :, :]).all(-1)
+    assert np.array_equal(ka[:, None] == kb[None, :], same)
+    i, j = join(a, [0, 1, 2, 3], b, [0, 1, 2, 3])
+    assert sorted(zip(i.tolist(), j.tolist(), strict=True)) == [(int(x), int(y)) for x, y in np.argwhere(same)]

@@ -45,15 +45,16 @@ def encode(cols: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
         return [np.zeros(t.shape[0], dtype=np.int64) for t in tables]
     if k == 1:
         return [t[:, 0].astype(np.int64) for t in tables]
-    maxima = np.max([t.max(axis=0) if t.shape[0] else np.zeros(k, np.int64) for t in tables], axis=0) + 1
-    if np.sum(np.log2(maxima.astype(np.float64))) < 62:
-        radix = np.cumprod(np.append(1, maxima[::-1][:-1]))[::-1].astype(np.int64)
-        return [t.astype(np.int64) @ radix for t in tables]
-    stacked = np.concatenate(tables)
-    _, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    stacked = np.concatenate(tables).astype(np.int64)
+    key = stacked[:, 0].copy()
+    for j in range(1, k):  # mixed radix, refactorised to dense ids whenever it would overflow
+        col = stacked[:, j]
+        base = int(col.max(initial=0)) + 1
+        if int(key.max(initial=0)) + 1 > (2**62) // base:
+            key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        key = key * base + col
     cuts = np.cumsum([t.shape[0] for t in tables])[:-1]
-    return np.split(inverse.astype(np.int64), cuts)
+    return np.split(key, cuts)
 
 
 def unique_rows(table: np.ndarray) -> np.ndarray:
