@@ -14,10 +14,11 @@ equivalences. This experiment measures, for ``digits = 1..14`` and
   lifting cannot see (e.g. ``avg(a, a) = avg(a)`` after earlier merges; these
   remain at 14 digits, are correct, and form the plateau) and false merges of
   merely close values (lossy);
-* whether the result is still lossless: :func:`liftnn.verify` on two *fresh*
+* whether the result is still lossless: :func:`liftnn.verify` on five *fresh*
   weight draws (seeds the value pass never saw) compares outputs and gradients
   of the original and the value-lifted graph (max relative error; lossless
-  means at most 1e-9).
+  means at most 1e-9). Random draws can miss a false merge (KBE's relu score
+  neurons are 0 for many draws), hence five of them.
 
 Models and data (the paper's three models):
 
@@ -66,6 +67,7 @@ MDA = "molecules/nci_gi50/gi50_screen_MDA_MB_231_ATCC.txt.gz"
 KINSHIPS = "kbc/kinships"
 VERIFY_SEED = 10_000  # the value pass draws seeds 0..inits-1; verification uses others
 TOLERANCE = 1e-9
+VERIFY_TRIALS = 5  # two draws can miss a false merge of two dead relu units (both 0 on both draws)
 
 
 def data_dir() -> Path:
@@ -107,7 +109,7 @@ def _measure(graph: liftnn.Graph, digits: tuple[int, ...]) -> dict:
                     warnings.simplefilter("ignore", ValueClashWarning)
                     lifted, rep = liftnn.compress(graph, method="value", digits=d, inits=inits, scope="sample",
                                                   shapes=shapes, seed=0)
-                check = liftnn.verify(graph, lifted, trials=2, shapes=shapes, seed=VERIFY_SEED,
+                check = liftnn.verify(graph, lifted, trials=VERIFY_TRIALS, shapes=shapes, seed=VERIFY_SEED,
                                       tolerance=TOLERANCE, raise_on_error=False)
                 rows.append({
                     "weights": weights, "inits": inits, "digits": d, "nodes_after": rep.nodes_after,
@@ -123,7 +125,7 @@ def _markdown(results: dict, digits: tuple[int, ...], seconds: float) -> str:
     lines = ["## Value lifting versus significant digits (paper Fig. 4/5)", "",
              "Cells: compression ratio (nodes before / after, sample scope) and, in brackets, the clashes "
              "(merges beyond exact lifting). `*` marks a lossy result: outputs or gradients differ from the "
-             f"original graph's by more than {TOLERANCE:g} (relative) on fresh random weights. "
+             f"original graph's by more than {TOLERANCE:g} (relative) on {VERIFY_TRIALS} fresh random weight draws. "
              f"Total {seconds:.0f} s.", ""]
     cols = [(w, i) for w in WEIGHTS for i in INITS]
     for model, res in results.items():
@@ -161,6 +163,7 @@ def _figure(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     models = list(results)
     colors = {1: "tab:red", 2: "tab:orange", 3: "tab:blue"}
@@ -185,19 +188,26 @@ def _figure(results: dict, path: Path) -> None:
                 err = np.array([max(r["max_output_error"], 1e-17) for r in rows])
                 axes[2, c].plot(d, err, marker=markers[w], ms=4, **kw)
         axes[0, c].axhline(res["exact_ratio"], color="black", ls=":", lw=1.5)
-        axes[0, c].text(14, res["exact_ratio"], f"exact {res['exact_ratio']:.2f}x", ha="right", va="bottom",
-                        fontsize=8)
-        axes[0, c].set_yscale("log")
-        axes[0, c].set_title(f"{model}\n{res['dataset']}", fontsize=10)
-        axes[1, c].set_yscale("symlog", linthresh=1)
-        axes[1, c].set_ylim(bottom=0)
+        top = max(r["ratio"] for r in res["rows"])
+        if top / res["exact_ratio"] > 3:
+            axes[0, c].set_yscale("log")
+            axes[0, c].yaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 3, 5)))
+            axes[0, c].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            axes[0, c].yaxis.set_minor_formatter(NullFormatter())
+        axes[0, c].set_title(f"{model}: {res['dataset']}\n{res['nodes']:,} neurons, exact lifting "
+                             f"{res['exact_ratio']:.2f}x (dotted)", fontsize=10)
+        if min(r["clashes"] for r in res["rows"]) > 0:
+            axes[1, c].set_yscale("log")
+        else:
+            axes[1, c].set_yscale("symlog", linthresh=1)
+            axes[1, c].set_ylim(bottom=0)
         axes[2, c].set_yscale("log")
         axes[2, c].axhline(TOLERANCE, color="gray", ls=":", lw=1)
         axes[2, c].set_xlabel("significant digits")
         for row in range(3):
             axes[row, c].grid(True, which="major", alpha=0.3)
             axes[row, c].set_xticks(range(1, 15))
-    axes[0, 0].set_ylabel("compression ratio\n(neurons before / after, log)")
+    axes[0, 0].set_ylabel("compression ratio\n(neurons before / after)")
     axes[1, 0].set_ylabel("clashes\n(merges beyond exact lifting)")
     axes[2, 0].set_ylabel("max relative output error\non fresh weights (log)")
     handles = [Line2D([], [], color=colors[i], lw=2, label=f"{i} init{'s' if i > 1 else ''}") for i in INITS]
@@ -226,8 +236,8 @@ def run(out: Path, quick: bool = False) -> dict:
     text = _markdown(results, digits, seconds)
     (out / "digits.md").write_text(text + "\n")
     payload = {"quick": quick, "digits": list(digits), "inits": list(INITS), "weights": list(WEIGHTS),
-               "scope": "sample", "verify_seed": VERIFY_SEED, "tolerance": TOLERANCE, "seconds": seconds,
-               "models": results}
+               "scope": "sample", "verify_seed": VERIFY_SEED, "verify_trials": VERIFY_TRIALS, "tolerance": TOLERANCE,
+               "seconds": seconds, "models": results}
     (out / "digits.json").write_text(json.dumps(payload, indent=2) + "\n")
     _figure(results, out / "digits.png")
     return {**payload, "text": text}
