@@ -187,7 +187,9 @@ def _run_block(blk: Block, values: list[torch.Tensor], params: Mapping[str, torc
         msgs.append(m)
         targets.append(g.target)
     out = _combine(blk, kind, msgs, targets)
-    if blk.bias_index is not None:
+    if blk.bias_index is None and blk.bias_labels:  # one bias for the whole block
+        out = out + params[blk.bias_labels[0]].reshape(-1)
+    elif blk.bias_index is not None:
         table = torch.stack([out.new_zeros(blk.dim)] + [params[b].reshape(-1).expand(blk.dim) for b in blk.bias_labels])
         out = out + table.index_select(0, blk.bias_index)
     return get_activation(blk.act)(out)
@@ -453,7 +455,7 @@ def _finish_block(blk: Block, g: Graph, parent: np.ndarray, count: np.ndarray, l
         blk.bias_labels = tuple(labels[u] for u in used)
         lookup = np.zeros(len(labels) + 1, dtype=np.int64)
         lookup[used] = np.arange(1, used.size + 1)
-        blk.bias_index = np.where(bias >= 0, lookup[bias], 0)
+        blk.bias_index = None if (used.size == 1 and np.all(bias >= 0)) else np.where(bias >= 0, lookup[bias], 0)
     if len(blk.groups) == 1 and blk.combine.kind not in _EXPANDED:
         t = blk.groups[0].target
         blk.direct = t.shape == (blk.n,) and np.array_equal(t, np.arange(blk.n))
