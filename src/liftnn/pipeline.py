@@ -30,8 +30,12 @@ class ModelSpec:
 
 @dataclass
 class Loaded:
+    """A problem, its statistics, and (for templates) the template and knowledge base it came from."""
+
     problem: Problem
     stats: dict[str, object] = field(default_factory=dict)
+    template: Template | None = None
+    kb: KnowledgeBase | None = None
 
 
 def _neuralogic_files(folder: Path) -> tuple[Path, Path] | None:
@@ -68,7 +72,9 @@ def load_problem(dataset: str | Path, spec: ModelSpec) -> Loaded:
                 data.entities, data.relations, dim=spec.dim, layers=spec.layers or 1, activation=spec.activation
             )
         )
-        return _from_template(template, facts, queries, data.name, t0, data.stats())
+        loaded = _from_template(template, facts, queries, data.name, t0, data.stats())
+        loaded.kb = data
+        return loaded
     assert isinstance(data, GraphSet)
     if spec.model == "mp":
         graph = message_passing_graph(data, layers=spec.layers or 2, dim=spec.dim, act=spec.activation)
@@ -102,4 +108,4 @@ def _from_template(
         "network": network.stats,
         "build_seconds": time.perf_counter() - t0,
     }
-    return Loaded(problem, stats)
+    return Loaded(problem, stats, template)

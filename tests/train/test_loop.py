@@ -132,3 +132,10 @@ def test_cli_train_json(data_dir: Path, capsys) -> None:  # noqa: ANN001
     assert len(out["folds"]) == 2 and "test_accuracy" in out["summary"]
     assert main(["train", "MUTAG", "--model", "kbe"]) == 2
     assert "kbe is for knowledge bases" in capsys.readouterr().err
+
+
+def test_cli_train_knowledge_base_reports_ranking(data_dir: Path, capsys) -> None:  # noqa: ANN001
+    rc = main(["train", str(data_dir / "kbc/nations"), "--epochs", "3", "--dim", "3", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 0 < out["kbc"]["mrr"] <= 1 and out["kbc"]["hits@10"] >= out["kbc"]["hits@1"]

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from .. import compress, verify
 from ..engine.timing import forward_backward_seconds
 from ..pipeline import ZOO, ModelSpec, load_problem
-from ..train import TrainConfig, cross_validate, fit, summarize, train_val_split
+from ..train import TrainConfig, cross_validate, fit, kbc_ranking, summarize, train_val_split
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,10 +156,12 @@ def cmd_train(args: argparse.Namespace) -> dict:
         rows = np.arange(problem.num_samples)
         train, test = train_val_split(rows, problem.targets, 0.2, args.seed)
         train, val = train_val_split(train, problem.targets, args.val_fraction, args.seed + 1)
-        _, hist = fit(
+        params, hist = fit(
             problem, train, config, val_rows=val, test_rows=test, progress=lambda e, loss: progress(0, e, loss)
         )
         histories = [hist]
+        if loaded.kb is not None and "test" in loaded.kb.splits:
+            result["kbc"] = kbc_ranking(loaded.kb, loaded.template, params, "test")
     bar.close()
     result["folds"] = [
         {
@@ -216,6 +218,9 @@ def _print(command: str, result: dict) -> None:
                 f"  {f['epochs']:6d}  {f['seconds_per_epoch']:7.4f}  {f['nodes']['train']}/{f['nodes']['unlifted']}"
             )
         s = result["summary"]
+        if "kbc" in result:
+            ranks = ", ".join(f"{k} {v:.3f}" for k, v in result["kbc"].items())
+            print(f"knowledge-base completion (test triples, filtered): {ranks}")
         print(
             f"test accuracy {s['test_accuracy']['mean']:.3f} ± {s['test_accuracy']['std']:.3f}, "
             f"train accuracy {s['train_accuracy']['mean']:.3f} ± {s['train_accuracy']['std']:.3f}, "

@@ -21,8 +21,12 @@ class KnowledgeBase:
     name: str = ""
 
     def stats(self) -> dict[str, object]:
-        return {"name": self.name, "entities": len(self.entities), "relations": len(self.relations),
-                **{f"{k}_triples": int(v.shape[0]) for k, v in self.splits.items()}}
+        return {
+            "name": self.name,
+            "entities": len(self.entities),
+            "relations": len(self.relations),
+            **{f"{k}_triples": int(v.shape[0]) for k, v in self.splits.items()},
+        }
 
 
 def _read(path: Path, ent: dict[str, int], rel: dict[str, int]) -> np.ndarray:
@@ -42,8 +46,11 @@ def _read(path: Path, ent: dict[str, int], rel: dict[str, int]) -> np.ndarray:
 def read_triples(folder: str | Path, name: str | None = None) -> KnowledgeBase:
     """Read ``train.txt`` (required), ``valid.txt`` and ``test.txt`` from a folder, or one file as ``train``."""
     folder = Path(folder)
-    files = {"train": folder} if folder.is_file() else {
-        s: folder / f"{s}.txt" for s in ("train", "valid", "test") if (folder / f"{s}.txt").exists()}
+    files = (
+        {"train": folder}
+        if folder.is_file()
+        else {s: folder / f"{s}.txt" for s in ("train", "valid", "test") if (folder / f"{s}.txt").exists()}
+    )
     if "train" not in files:
         raise FileNotFoundError(f"{folder}: no train.txt triple file")
     ent: dict[str, int] = {}
@@ -76,19 +83,35 @@ def kb_facts(kb: KnowledgeBase, split: str = "train", negatives: int = 1, seed: 
     """The training triples as facts ``r(R, S, O)`` of one shared example and, as
     queries ``predict(S, R, O)``, the ``split`` triples (target 1) with ``negatives``
     corrupted triples each (target 0)."""
+    pos = kb.splits[split]
+    neg = corrupt(kb, pos, negatives, seed) if negatives else np.zeros((0, 3), np.int64)
+    triples = np.concatenate([pos, neg])
+    return triple_facts(kb, triples, np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]), split)
+
+
+def triple_facts(
+    kb: KnowledgeBase, triples: np.ndarray, target: np.ndarray, what: str = "query"
+) -> tuple[FactBase, QuerySet]:
+    """The training triples as facts ``r(R, S, O)`` and the given triples as queries ``predict(S, R, O)``."""
     symbols = Symbols()
     ent_ids = np.array([symbols.id(e) for e in kb.entities], dtype=np.int64)
     rel_ids = np.array([symbols.id(r) for r in kb.relations], dtype=np.int64)
     fb = FactBase(symbols, num_examples=1)
     train = kb.splits["train"]
-    fb.add(("r", 3), np.stack([np.zeros(len(train), np.int64), rel_ids[train[:, 1]], ent_ids[train[:, 0]],
-                               ent_ids[train[:, 2]]], axis=1))
-    pos = kb.splits[split]
-    neg = corrupt(kb, pos, negatives, seed) if negatives else np.zeros((0, 3), np.int64)
-    triples = np.concatenate([pos, neg])
-    target = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
-    rows = np.stack([np.zeros(len(triples), np.int64), ent_ids[triples[:, 0]], rel_ids[triples[:, 1]],
-                     ent_ids[triples[:, 2]]], axis=1)
-    queries = QuerySet([("predict", 3)] * len(triples), list(rows), target,
-                       [f"{kb.name}:{split} triple {i}" for i in range(len(triples))])
+    fb.add(
+        ("r", 3),
+        np.stack(
+            [np.zeros(len(train), np.int64), rel_ids[train[:, 1]], ent_ids[train[:, 0]], ent_ids[train[:, 2]]], axis=1
+        ),
+    )
+    rows = np.stack(
+        [np.zeros(len(triples), np.int64), ent_ids[triples[:, 0]], rel_ids[triples[:, 1]], ent_ids[triples[:, 2]]],
+        axis=1,
+    )
+    queries = QuerySet(
+        [("predict", 3)] * len(triples),
+        list(rows),
+        np.asarray(target, dtype=np.float64),
+        [f"{kb.name}:{what} triple {i}" for i in range(len(triples))],
+    )
     return fb, queries

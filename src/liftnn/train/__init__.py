@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kbc import kbc_ranking
 from .loop import History, TrainConfig, fit, load_checkpoint, save_checkpoint
 from .metrics import accuracy, auroc, loss_fn, metrics, ranking
 from .problem import Problem
@@ -51,6 +52,7 @@ __all__ = [
     "History",
     "Problem",
     "TrainConfig",
+    "kbc_ranking",
     "accuracy",
     "auroc",
     "cross_validate",

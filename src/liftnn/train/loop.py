@@ -96,8 +96,9 @@ def _graph_of(problem: Problem, rows: np.ndarray, lift: bool, scope: str = "data
 class Batches:
     """A seeded partition of ``rows`` into batches, each with its (lifted) graph."""
 
-    def __init__(self, problem: Problem, rows: np.ndarray, batch_size: int, lift: bool, seed: int,
-                 scope: str = "dataset") -> None:
+    def __init__(
+        self, problem: Problem, rows: np.ndarray, batch_size: int, lift: bool, seed: int, scope: str = "dataset"
+    ) -> None:
         rng = np.random.default_rng(seed)
         perm = rng.permutation(rows)
         size = perm.size if batch_size == 0 else batch_size
