@@ -8,7 +8,20 @@ JSON and (where it has a figure) PNG files under ``out`` and returning a dict wi
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
+
+
+def data_dir() -> Path:
+    """``$LIFTNN_DATA``, else ``../shared/data`` beside the repository (or the working directory)."""
+    if "LIFTNN_DATA" in os.environ:
+        return Path(os.environ["LIFTNN_DATA"])
+    repo = Path(__file__).resolve().parents[3]
+    for base in (repo, Path.cwd()):
+        if (base.parent / "shared/data").exists():
+            return base.parent / "shared/data"
+    raise FileNotFoundError("datasets not found: set LIFTNN_DATA to the shared data folder")
+
 
 EXPERIMENTS = {
     "table1": "liftnn.bench.table1",  # epoch times vs PyTorch Geometric
@@ -21,8 +34,8 @@ EXPERIMENTS = {
 def run_experiment(name: str, out: str | Path) -> dict:
     """Run one experiment (``quick``: a small smoke version of all of them)."""
     out = Path(out)
-    if name == "quick":
-        results = {n: importlib.import_module(m).run(out / n, quick=True) for n, m in EXPERIMENTS.items()}
+    if name == "quick":  # a smoke run, written beside (never over) the full results
+        results = {n: importlib.import_module(m).run(out / "quick" / n, quick=True) for n, m in EXPERIMENTS.items()}
         return {"experiments": results, "text": "\n\n".join(r["text"] for r in results.values())}
     names = list(EXPERIMENTS) if name == "all" else [name]
     results = {n: importlib.import_module(EXPERIMENTS[n]).run(out / n, quick=False) for n in names}

@@ -34,7 +34,6 @@ happens between two unlifted runs whose sums are ordered differently.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -43,6 +42,8 @@ import torch
 
 from liftnn.pipeline import ModelSpec, load_problem
 from liftnn.train import TrainConfig, cross_validate, summarize
+
+from . import data_dir
 
 EPOCHS = 300
 QUICK_EPOCHS = 20
@@ -57,17 +58,6 @@ CASES = (  # (model, dataset folder under the shared data, label)
     ("kbe", "kbc/kinships", "Kinships"),
 )
 REGIMES = (("lifted", True), ("unlifted", False))
-
-
-def data_dir() -> Path:
-    """``$LIFTNN_DATA``, else ``../shared/data`` beside the repository (or the working directory)."""
-    if "LIFTNN_DATA" in os.environ:
-        return Path(os.environ["LIFTNN_DATA"])
-    repo = Path(__file__).resolve().parents[3]
-    for base in (repo, Path.cwd()):
-        if (base.parent / "shared/data").exists():
-            return base.parent / "shared/data"
-    raise FileNotFoundError("datasets not found: set LIFTNN_DATA to the shared data folder")
 
 
 def _dataset(folder: str, label: str) -> str | Path:

@@ -42,7 +42,6 @@ Quick mode: 100 molecules and digits 1, 2, 3, 4, 6, 8, 10, 14.
 from __future__ import annotations
 
 import json
-import os
 import time
 import warnings
 from pathlib import Path
@@ -57,6 +56,8 @@ from liftnn.lift import ValueClashWarning
 from liftnn.logic import build
 from liftnn.models import kbe_template, molecule_template
 
+from . import data_dir
+
 DIGITS = tuple(range(1, 15))
 QUICK_DIGITS = (1, 2, 3, 4, 6, 8, 10, 14)
 INITS = (1, 2, 3)
@@ -68,17 +69,6 @@ KINSHIPS = "kbc/kinships"
 VERIFY_SEED = 10_000  # the value pass draws seeds 0..inits-1; verification uses others
 TOLERANCE = 1e-9
 VERIFY_TRIALS = 5  # two draws can miss a false merge of two dead relu units (both 0 on both draws)
-
-
-def data_dir() -> Path:
-    """``$LIFTNN_DATA``, else ``../shared/data`` beside the repository (or the working directory)."""
-    if "LIFTNN_DATA" in os.environ:
-        return Path(os.environ["LIFTNN_DATA"])
-    repo = Path(__file__).resolve().parents[3]
-    for base in (repo, Path.cwd()):
-        if (base.parent / "shared/data").exists():
-            return base.parent / "shared/data"
-    raise FileNotFoundError("datasets not found: set LIFTNN_DATA to the shared data folder")
 
 
 def _graphs(quick: bool) -> dict[str, tuple[liftnn.Graph, str]]:

@@ -20,7 +20,6 @@ Quick mode: the first three sets alphabetically.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -33,21 +32,12 @@ from liftnn.data.encode import edge_type_predicates, node_type_predicates
 from liftnn.logic import build
 from liftnn.models import molecule_template
 
+from . import data_dir
+
 NCI = "molecules/nci_gi50"
 PREFIX = "gi50_screen_"
 DIM = 10
 QUICK_SETS = 3
-
-
-def data_dir() -> Path:
-    """``$LIFTNN_DATA``, else ``../shared/data`` beside the repository (or the working directory)."""
-    if "LIFTNN_DATA" in os.environ:
-        return Path(os.environ["LIFTNN_DATA"])
-    repo = Path(__file__).resolve().parents[3]
-    for base in (repo, Path.cwd()):
-        if (base.parent / "shared/data").exists():
-            return base.parent / "shared/data"
-    raise FileNotFoundError("datasets not found: set LIFTNN_DATA to the shared data folder")
 
 
 def measure(path: Path) -> dict:

@@ -15,6 +15,7 @@ collation.
 from __future__ import annotations
 
 import json
+import sys
 import statistics
 import time
 from pathlib import Path
@@ -28,9 +29,9 @@ from ..logic import build
 from ..models import molecule_template
 from ..train import Problem, TrainConfig, fit
 from ..train.loop import make_optimizer
+from . import data_dir
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared/data"
-MDA = SHARED / "molecules/nci_gi50/gi50_screen_MDA_MB_231_ATCC.txt.gz"
+MDA = "molecules/nci_gi50/gi50_screen_MDA_MB_231_ATCC.txt.gz"
 MODELS = {"gcn": 2, "sage": 2, "gin": 5}
 REGIMES = {"per-sample": 1, "mini-batch 32": 32, "full batch": 0}
 VARIANTS = {"liftnn dataset": (True, "dataset"), "liftnn sample": (True, "sample"), "liftnn unlifted": (False, "")}
@@ -78,7 +79,7 @@ def run(out: Path, quick: bool = False) -> dict:
     """Measure every (model, regime, framework) cell; write table1.md/.json."""
     torch.set_num_threads(1)
     repeats = 1 if quick else 3
-    data = read_nci_gi50(MDA)
+    data = read_nci_gi50(data_dir() / MDA)
     if quick:
         data = data.subset(np.arange(200))
     rows = []
@@ -103,7 +104,7 @@ def run(out: Path, quick: bool = False) -> dict:
             row["end-to-end 100 epochs s"] = template_s + row["liftnn dataset build_s"] + 100 * row["liftnn dataset"]
             row["pyg 100 epochs s"] = 100 * row["pyg"]
             rows.append(row)
-            print(_line(row), flush=True)
+            print(_line(row), file=sys.stderr, flush=True)  # progress; stdout stays machine-readable
     text = "\n".join([_header()] + [_line(r) for r in rows])
     out.mkdir(parents=True, exist_ok=True)
     (out / "table1.md").write_text(text + "\n")
