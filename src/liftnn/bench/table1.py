@@ -15,8 +15,8 @@ collation.
 from __future__ import annotations
 
 import json
-import sys
 import statistics
+import sys
 import time
 from pathlib import Path
 
