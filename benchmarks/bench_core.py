@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,21 +21,12 @@ import torch
 
 import liftnn
 from liftnn.data import load_graphs
-from liftnn.engine.timing import forward_backward_seconds
+from liftnn.engine.timing import forward_backward_seconds, timed
 from liftnn.models import message_passing_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared/data/molecules/nci_gi50/gi50_screen_MDA_MB_231_ATCC.txt.gz"
 sys.path.insert(0, str(ROOT / "tests"))
-
-
-def median_seconds(fn, repeats: int) -> float:  # noqa: ANN001
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def run(data_path: str, layers: int, dim: int, repeats: int, naive: bool) -> dict:
@@ -52,7 +42,7 @@ def run(data_path: str, layers: int, dim: int, repeats: int, naive: bool) -> dic
     row["fwd_bwd_unlifted_s"] = forward_backward_seconds(graph, params, target, repeats)
     for scope in ("sample", "dataset"):
         lifted, report = liftnn.compress(graph, scope=scope)
-        lift_s = median_seconds(lambda s=scope: liftnn.compress(graph, scope=s), repeats)
+        lift_s = timed(lambda s=scope: liftnn.compress(graph, scope=s), repeats)[1]
         fb = forward_backward_seconds(lifted, params, target, repeats)
         row.setdefault("scopes", {})[scope] = {
             "nodes": lifted.num_nodes, "edges": lifted.num_edges, "ratio": report.ratio,
@@ -60,7 +50,7 @@ def run(data_path: str, layers: int, dim: int, repeats: int, naive: bool) -> dic
             "fwd_bwd_s": fb, "speedup": row["fwd_bwd_unlifted_s"] / fb,
         }
         if naive:
-            row["scopes"][scope]["naive_lift_s"] = median_seconds(lambda s=scope: reference_exact_sizes(graph, s), 1)
+            row["scopes"][scope]["naive_lift_s"] = timed(lambda s=scope: reference_exact_sizes(graph, s), 1)[1]
     return row
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 
 import torch
@@ -20,20 +18,12 @@ import torch
 import liftnn
 from liftnn.data import graph_facts, load_graphs
 from liftnn.data.encode import edge_type_predicates, node_type_predicates
+from liftnn.engine.timing import timed
 from liftnn.logic import build, load_dataset
 from liftnn.models import kbe_template, molecule_template
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared/data"
-
-
-def timed(fn, repeats: int):  # noqa: ANN001, ANN201
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, statistics.median(times)
 
 
 def measure(name: str, load, template, repeats: int) -> dict:  # noqa: ANN001

@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 import liftnn
+from liftnn.engine.timing import timed
 from liftnn.logic import build, load_dataset, load_template
 from liftnn.train import Problem, TrainConfig, fit
 
@@ -82,15 +83,6 @@ def _files(scratch: Path, quick: bool) -> tuple[Path, Path, Path]:
     ex.write_text("\n".join((src / "examples.txt").read_text().splitlines()[:QUICK_MOLECULES]) + "\n")
     q.write_text("\n".join((src / "queries.txt").read_text().splitlines()[:QUICK_MOLECULES]) + "\n")
     return template, ex, q
-
-
-def _median_seconds(fn, repeats: int) -> float:  # noqa: ANN001
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 # ---------------------------------------------------------------- NeuraLogic
@@ -127,7 +119,7 @@ def _neuralogic(template: Path, examples: Path, queries: Path, epochs: int) -> t
                 "weights": {state["weight_names"][i]: np.asarray(v, dtype=np.float64)
                             for i, v in state["weights"].items()},
             }
-        forward_s = _median_seconds(lambda m=model, b=built: m(b), FORWARD_REPEATS)
+        forward_s = timed(lambda m=model, b=built: m(b), FORWARD_REPEATS)[1]
         epoch_s = {}
         for regime, batch in (("per sample", 1), ("full batch", len(built))):
             m, b = (model, built) if batch == 1 else make(iso, prune, batch)[:2]
@@ -189,7 +181,7 @@ def _liftnn(template: Path, examples: Path, queries: Path, epochs: int, referenc
         forward(g)  # compile the plan
         rows.append({"system": "liftnn", "variant": label, "neurons": g.num_nodes, "parse_s": parse_s,
                      "build_s": build_s, "lift_s": lift_s,
-                     "forward_s": _median_seconds(lambda g=g: forward(g), FORWARD_REPEATS), "epoch": {}})
+                     "forward_s": timed(lambda g=g: forward(g), FORWARD_REPEATS)[1], "epoch": {}})
     by = {r["variant"]: r for r in rows}
     train = np.arange(problem.num_samples)
     for regime, batch in (("per sample", 1), ("full batch", 0)):
