@@ -123,3 +123,9 @@ def test_join_keys_beyond_64_bits_stay_exact() -> None:
     assert np.array_equal(ka[:, None] == kb[None, :], same)
     i, j = join(a, [0, 1, 2, 3], b, [0, 1, 2, 3])
     assert sorted(zip(i.tolist(), j.tolist(), strict=True)) == [(int(x), int(y)) for x, y in np.argwhere(same)]
+
+
+def test_weight_dimension_that_does_not_fit_names_the_template_line() -> None:
+    tpl, facts, qs = setup("h(X) :- {3,1} a(X).\nk(X) :- {2,5} h(X).", "a(x).", "1.0 k(x).")
+    with pytest.raises(ValueError, match=r"t.txt:2: weight 'w1' expects inputs of dimension 5.*has dimension 3"):
+        build(tpl, facts, qs)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -231,8 +232,28 @@ def _combine(blk: Block, kind: str, msgs: list[torch.Tensor], targets: list[torc
 _EXPANDED = ("concat", "custom")
 
 
-def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
-    """Compile ``graph`` for weights of the given shapes (see :mod:`liftnn.engine.params`)."""
+class _Prepared(NamedTuple):
+    """Edges with multiplicities expanded where needed, and every node's and message's dimension."""
+
+    node_kind: np.ndarray
+    child: np.ndarray
+    parent: np.ndarray
+    count: np.ndarray
+    pos: np.ndarray
+    lab: np.ndarray
+    io: np.ndarray
+    level: np.ndarray
+    dim: np.ndarray
+    msg_dim: np.ndarray
+
+
+def node_dimensions(graph: Graph, shapes: Mapping[str, Shape]) -> np.ndarray:
+    """``int64[N]`` the dimension of every node's value under these weight shapes; a clear
+    ``ValueError`` (naming the weight or node) where a shape does not fit its inputs."""
+    return _prepare(graph, shapes).dim
+
+
+def _prepare(graph: Graph, shapes: Mapping[str, Shape]) -> _Prepared:
     g = graph
     labels = g.labels
     for label in labels:
@@ -257,6 +278,15 @@ def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
     level = g.levels()
     dim, msg_dim = _dims(g, level, child, parent, lab, count, io, node_kind)
     _check_bias(g, shapes, dim)
+    return _Prepared(node_kind, child, parent, count, pos, lab, io, level, dim, msg_dim)
+
+
+def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
+    """Compile ``graph`` for weights of the given shapes (see :mod:`liftnn.engine.params`)."""
+    g = graph
+    labels = g.labels
+    combines = [get_combine(c) for c in g.combines]
+    node_kind, child, parent, count, pos, lab, io, level, dim, msg_dim = _prepare(g, shapes)
 
     arity = np.where(node_kind == "custom", np.bincount(parent, minlength=g.num_nodes), 0)
     block, row, order = _blocks(level, g.node_combine, np.where(g.is_leaf, 0, g.node_act), dim, arity)

@@ -42,7 +42,23 @@ def build(template: Template, facts: FactBase, queries: QuerySet, strict: bool =
     t1 = time.perf_counter()
     network = neuralize(grounding)
     network.stats.update(ground_seconds=t1 - t0, neuralize_seconds=time.perf_counter() - t1)
+    _check_dimensions(network)
     return network
+
+
+def _check_dimensions(network: Network) -> None:
+    """Check every weight shape against its inputs, so that one that does not fit is
+    reported with the template line that declares it."""
+    from ..engine.plan import node_dimensions
+
+    try:
+        node_dimensions(network.graph, network.graph.shapes)
+    except ValueError as err:
+        message = str(err)
+        for label, where in network.weights.sources.items():
+            if f"weight {label!r}" in message or f"bias {label!r}" in message:
+                raise ValueError(f"{where}: {message}") from None
+        raise
 
 
 __all__ = [

@@ -23,6 +23,7 @@ class WeightTable:
 
     weights: dict[str, Weight] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # label -> file:line of its first definition
     _ids: dict[int, str] = field(default_factory=dict)
 
     def label(self, weight: Weight | None, where: str = "") -> str | None:
@@ -46,6 +47,7 @@ class WeightTable:
                 weight = Weight((), None, weight.fixed, weight.name)
             self.weights[label] = weight
             self.order.append(label)
+            self.sources[label] = where
         self._ids[key] = label
         return label
 
