@@ -7,7 +7,9 @@ import pytest
 import torch
 
 import liftnn
+from liftnn.data import load_graphs
 from liftnn.graph import Graph
+from liftnn.models import message_passing_graph
 from reference import reference_evaluate
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -173,3 +175,15 @@ def test_stacked_weights_match_reference(monkeypatch) -> None:  # noqa: ANN001
                         assert torch.allclose(a, b, rtol=1e-8, atol=1e-9, equal_nan=True)
 
         check()
+
+
+def test_latest_levels_respect_every_edge_and_keep_leaves_at_the_bottom() -> None:
+    """The as-late-as-possible schedule keeps every input strictly below its consumer."""
+    from liftnn.engine.plan import _latest_levels
+
+    data = load_graphs("MUTAG")
+    g = liftnn.compress(message_passing_graph(data, layers=3, dim=2), scope="dataset")[0]
+    late = _latest_levels(g, g.levels())
+    assert np.all(late[g.edge_child] < late[g.edge_parent])
+    assert np.all(late[g.is_leaf] == 0)
+    assert np.all(late >= g.levels())

@@ -289,7 +289,9 @@ def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
     node_kind, child, parent, count, pos, lab, io, level, dim, msg_dim = _prepare(g, shapes)
 
     arity = np.where(node_kind == "custom", np.bincount(parent, minlength=g.num_nodes), 0)
-    block, row, order = _blocks(level, g.node_combine, np.where(g.is_leaf, 0, g.node_act), dim, arity)
+    act = np.where(g.is_leaf, 0, g.node_act)
+    level = _schedule(g, level, g.node_combine, act, dim, arity)
+    block, row, order = _blocks(level, g.node_combine, act, dim, arity)
     col = _exclusive_segment_cumsum(parent, msg_dim)
     nb = int(block.max()) + 1 if block.size else 0
     starts = np.flatnonzero(run_starts(block[order]))
@@ -384,6 +386,30 @@ def _check_bias(g: Graph, shapes: Mapping[str, Shape], dim: np.ndarray) -> None:
         i = has[bad[0]]
         lb = g.labels[g.node_bias[i]]
         raise ValueError(f"bias {lb!r} has shape {tuple(shapes[lb])} but node {i} has dimension {dim[i]}")
+
+
+def _latest_levels(g: Graph, level: np.ndarray) -> np.ndarray:
+    """As-late-as-possible levels: outputs and other roots at the top level, every other inner
+    node one below its lowest parent (still strictly above all of its inputs); leaves at 0."""
+    late = np.full(g.num_nodes, int(level.max(initial=0)), dtype=np.int64)
+    e_level = level[g.edge_parent]
+    order = np.argsort(-e_level, kind="stable")
+    bounds = np.append(np.flatnonzero(run_starts(e_level[order])), order.size)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one step per level, parents first
+        e = order[a:b]
+        np.minimum.at(late, g.edge_child[e], late[g.edge_parent[e]] - 1)
+    return np.where(g.is_leaf, 0, late)  # constants stay together at the bottom
+
+
+def _schedule(g: Graph, level: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Of the earliest and the latest levels, the one that needs fewer blocks (fewer tensor ops per pass)."""
+    late = _latest_levels(g, level)
+
+    def count(lv: np.ndarray) -> int:
+        order = np.lexsort(tuple(reversed((lv, *keys))))
+        return int(run_starts(*(k[order] for k in (lv, *keys))).sum())
+
+    return late if count(late) < count(level) else level
 
 
 def _blocks(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
