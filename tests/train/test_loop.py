@@ -139,3 +139,16 @@ def test_cli_train_knowledge_base_reports_ranking(data_dir: Path, capsys) -> Non
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert 0 < out["kbc"]["mrr"] <= 1 and out["kbc"]["hits@10"] >= out["kbc"]["hits@1"]
+
+
+def test_restricting_the_lifted_whole_equals_lifting_each_batch(mutag: Problem) -> None:
+    """Exact lifting of a subset is the restriction of the lifted whole: the mini-batch
+    regime lifts once and restricts, and gets the graphs per-batch lifting would give."""
+    from liftnn.graph.subgraph import select_outputs
+    from liftnn.lift import compress
+    from liftnn.train.loop import Batches
+
+    batches = Batches(mutag, np.arange(mutag.num_samples), 16, lift=True, seed=2)
+    for rows, graph in zip(batches.rows, batches.graphs, strict=True):
+        own = compress(select_outputs(mutag.graph, rows), scope="dataset")[0]
+        assert (own.num_nodes, own.num_edges) == (graph.num_nodes, graph.num_edges)
