@@ -12,7 +12,13 @@ application and its share of one scatter-reduce per block:
   fewer rows (``W·Σ c_i x_i = Σ c_i W·x_i``);
 * multiplicities ``c`` scale (``sum``), enter numerator and denominator
   (``mean``), become powers (``prod``), are ignored (``max``, ``min``) or are
-  expanded into repeated inputs (``concat`` and registered functions).
+  expanded into repeated inputs (``concat`` and registered functions);
+* many small groups reading one source through same-shaped weights (an
+  embedding per atom type) run as one batched product with a weight per row.
+
+Levels are the earliest (longest path from the leaves) or the latest (just
+below the lowest consumer) schedule, whichever needs fewer blocks: fewer
+blocks are fewer tensor ops per pass, which is what small graphs pay for.
 
 No Python code runs per node or per edge in :meth:`Plan.run`; autograd gives
 the backward pass.
