@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from liftnn import Graph, GraphBuilder, compress, evaluate, init_params
@@ -167,3 +168,24 @@ def test_label_names_are_plain_strings():
         assert "weight 'W' expects" in str(e)
     else:
         raise AssertionError("a (3, 5) weight on a dimension-2 input must be rejected")
+
+
+def test_connect_and_ragged_inputs() -> None:
+    """Nodes created first and wired later, and leaves of different lengths, build the same
+    graph as the one-at-a-time calls."""
+    a = GraphBuilder()
+    x, y = a.inputs([np.array([1.0, 2.0]), np.array([3.0])])
+    h = a.nodes(1, combine="sum", act="tanh")
+    a.connect(np.array([x]), h, "W")
+    a.connect(np.array([y]), h, None)
+    a.output(int(h[0]))
+    ga = a.build()
+    b = GraphBuilder()
+    x2, y2 = b.input([1.0, 2.0]), b.input(3.0)
+    b.output(b.node([(x2, "W"), y2], act="tanh"))
+    gb = b.build()
+    for field in ("node_combine", "value_ptr", "values", "edge_child", "edge_parent", "edge_count", "output_node"):
+        np.testing.assert_array_equal(getattr(ga, field), getattr(gb, field))
+    assert [ga.labels[i] if i >= 0 else None for i in ga.edge_label] == ["W", None]
+    with pytest.raises(ValueError, match="dangling edge"):
+        a.connect(np.array([99]), h)

@@ -84,20 +84,26 @@ class GraphBuilder:
             raise ValueError(f"a leaf value must be a scalar or a non-empty vector, got shape {vec.shape}")
         return int(self.inputs(vec[None, :])[0])
 
-    def inputs(self, values: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
-        """Add one leaf per row of ``values`` (``[n, d]``, or ``[n]`` for scalars); returns ids."""
-        vals = np.asarray(values, dtype=np.float64)
-        if vals.ndim == 1:
-            vals = vals[:, None]
-        if vals.ndim != 2 or vals.shape[1] == 0:
-            raise ValueError(f"leaf values must have shape [n, d] with d >= 1, got {vals.shape}")
-        n, d = vals.shape
+    def inputs(self, values: np.ndarray | Sequence[Sequence[float]] | Sequence[np.ndarray]) -> np.ndarray:
+        """Add one leaf per row of ``values`` (``[n, d]``, ``[n]`` for scalars, or a list of
+        1-D arrays of any lengths); returns ids."""
+        if isinstance(values, list | tuple) and all(isinstance(v, np.ndarray) and v.ndim == 1 for v in values):
+            lengths = np.array([v.size for v in values], dtype=np.int64)
+            flat = np.concatenate(values).astype(np.float64) if values else np.zeros(0)
+        else:
+            vals = np.asarray(values, dtype=np.float64)
+            if vals.ndim == 1:
+                vals = vals[:, None]
+            if vals.ndim != 2:
+                raise ValueError(f"leaf values must have shape [n, d] with d >= 1, got {vals.shape}")
+            lengths = np.full(vals.shape[0], vals.shape[1], dtype=np.int64)
+            flat = vals.reshape(-1)
+        if lengths.size and lengths.min() == 0:
+            raise ValueError("leaf values must have shape [n, d] with d >= 1 (got an empty value)")
+        n = lengths.size
         ids = np.arange(self._num_nodes, self._num_nodes + n, dtype=np.int64)
-        lengths = np.full(n, d, dtype=np.int64)
-        self._add_nodes(
-            np.full(n, LEAF, dtype=np.int32), np.zeros(n, np.int32), np.full(n, -1, np.int32), lengths
-        )
-        self._value_chunks.append(vals.reshape(-1))
+        self._add_nodes(np.full(n, LEAF, dtype=np.int32), np.zeros(n, np.int32), np.full(n, -1, np.int32), lengths)
+        self._value_chunks.append(flat)
         return ids
 
     # ----------------------------------------------------------------- nodes
@@ -125,8 +131,8 @@ class GraphBuilder:
     def nodes(
         self,
         count: int,
-        parent: np.ndarray,
-        child: np.ndarray,
+        parent: np.ndarray | None = None,
+        child: np.ndarray | None = None,
         label: str | None | Sequence[str | None] | np.ndarray = None,
         combine: str | Sequence[str] = "sum",
         act: str | Sequence[str] = "identity",
@@ -137,7 +143,8 @@ class GraphBuilder:
         Args:
             count: number of new nodes ``n``.
             parent: ``int[E]`` the new node (``0..n-1``, local) each edge feeds;
-                a node's edges keep their relative order as argument order.
+                a node's edges keep their relative order as argument order. Omit
+                ``parent`` and ``child`` to add the edges later with :meth:`connect`.
             child: ``int[E]`` global id of each edge's input node.
             label: weight label per edge (one name for all, or ``E`` names, ``None`` = identity).
             combine, act, bias: one name for all new nodes or ``n`` names.
@@ -145,8 +152,8 @@ class GraphBuilder:
         Returns:
             ``int64[n]`` the new node ids.
         """
-        parent = np.asarray(parent, dtype=np.int64)
-        child = np.asarray(child, dtype=np.int64)
+        parent = np.asarray(() if parent is None else parent, dtype=np.int64)
+        child = np.asarray(() if child is None else child, dtype=np.int64)
         if parent.shape != child.shape or parent.ndim != 1:
             raise ValueError("parent and child must be 1-D arrays of equal length")
         if parent.size and (parent.min() < 0 or parent.max() >= count):
@@ -161,6 +168,20 @@ class GraphBuilder:
         labels = self._labels.codes_of(label, child.size)
         self._edge_chunks.append((child, parent + base, labels, np.ones(child.size, np.int64)))
         return np.arange(base, base + count, dtype=np.int64)
+
+    def connect(self, child: np.ndarray, parent: np.ndarray, label: str | None = None) -> None:
+        """Add edges ``child[e] -> parent[e]`` (global ids of existing nodes) under one label,
+        after the parents' earlier edges; a cycle is reported by :meth:`build`."""
+        child = np.asarray(child, dtype=np.int64)
+        parent = np.asarray(parent, dtype=np.int64)
+        if child.shape != parent.shape or child.ndim != 1:
+            raise ValueError("connect: child and parent must be 1-D arrays of equal length")
+        both = np.concatenate([child, parent])
+        if both.size and (both.min() < 0 or both.max() >= self._num_nodes):
+            bad = both[(both < 0) | (both >= self._num_nodes)][0]
+            raise ValueError(f"dangling edge: node {bad} does not exist (yet)")
+        labels = self._labels.codes_of(label, child.size)
+        self._edge_chunks.append((child, parent, labels, np.ones(child.size, np.int64)))
 
     # --------------------------------------------------------------- outputs
     def output(self, node: int, sample: int = 0) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..graph import Graph
+from ..graph import Graph, GraphBuilder
 from .facts import Signature
 from .ground import Grounding
 from .relations import lookup, unique_rows
@@ -42,79 +42,11 @@ class Network:
     stats: dict[str, int]
 
 
-class _Nodes:
-    """Columnar node and edge lists grown a block at a time."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.combine: list[np.ndarray] = []
-        self.act: list[np.ndarray] = []
-        self.bias: list[np.ndarray] = []
-        self.nvals: list[np.ndarray] = []
-        self.values: list[np.ndarray] = []
-        self.edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.names: dict[str, dict[str, int]] = {"combine": {}, "act": {}, "label": {}}
-
-    def code(self, kind: str, name: str | None) -> int:
-        if name is None:
-            return -1
-        table = self.names[kind]
-        return table.setdefault(name, len(table))
-
-    def add(self, count: int, combine: str, act: str, bias: str | None) -> np.ndarray:
-        ids = np.arange(self.n, self.n + count, dtype=np.int64)
-        self.n += count
-        self.combine.append(np.full(count, self.code("combine", combine), np.int32))
-        self.act.append(np.full(count, self.code("act", act), np.int32))
-        self.bias.append(np.full(count, self.code("label", bias), np.int32))
-        self.nvals.append(np.zeros(count, np.int64))
-        return ids
-
-    def leaves(self, values: list[np.ndarray]) -> np.ndarray:
-        ids = np.arange(self.n, self.n + len(values), dtype=np.int64)
-        self.n += len(values)
-        self.combine.append(np.full(len(values), -1, np.int32))
-        self.act.append(np.full(len(values), self.code("act", "identity"), np.int32))
-        self.bias.append(np.full(len(values), -1, np.int32))
-        self.nvals.append(np.array([v.size for v in values], dtype=np.int64))
-        self.values += values
-        return ids
-
-    def connect(self, child: np.ndarray, parent: np.ndarray, label: str | None) -> None:
-        self.edges.append((child, parent, np.full(child.size, self.code("label", label), np.int32)))
-
-    def graph(self, outputs: np.ndarray, num_samples: int, shapes: dict[str, tuple[int, ...]]) -> Graph:
-        nvals = np.concatenate(self.nvals)
-        value_ptr = np.zeros(self.n + 1, np.int64)
-        np.cumsum(nvals, out=value_ptr[1:])
-        child, parent, label = (np.concatenate([e[i] for e in self.edges]) for i in range(3))
-        labels = tuple(self.names["label"])
-        return Graph(
-            node_combine=np.concatenate(self.combine),
-            node_act=np.concatenate(self.act),
-            node_bias=np.concatenate(self.bias),
-            value_ptr=value_ptr,
-            values=np.concatenate(self.values) if self.values else np.zeros(0),
-            edge_child=child,
-            edge_parent=parent,
-            edge_label=label,
-            edge_count=np.ones(child.size, np.int64),
-            output_node=outputs,
-            output_sample=np.arange(outputs.size),
-            num_samples=num_samples,
-            combines=tuple(self.names["combine"]),
-            activations=tuple(self.names["act"]),
-            labels=labels,
-            shapes={k: v for k, v in shapes.items() if k in labels},
-        )
-
-
 def neuralize(grounding: Grounding) -> Network:
     """Build the computation graph of a grounding (see the module docstring)."""
     tpl, facts = grounding.template, grounding.facts
     weights = number_weights(tpl)
-    nodes = _Nodes()
-    nodes.code("act", "identity")
+    b = GraphBuilder()
 
     # atom neurons: one per distinct head atom of the relevant groundings
     heads: dict[Signature, np.ndarray] = {}
@@ -129,7 +61,7 @@ def neuralize(grounding: Grounding) -> Network:
         bias = weights.label(ps.offset)
         if bias:
             bias_labels.add(bias)
-        atom_ids[sig] = nodes.add(rows.shape[0], "sum", ps.activation or DEFAULT_ATOM_ACTIVATION, bias)
+        atom_ids[sig] = b.nodes(rows.shape[0], combine="sum", act=ps.activation or DEFAULT_ATOM_ACTIVATION, bias=bias)
 
     fact_cache: dict[Signature, tuple[np.ndarray, np.ndarray]] = {}  # rows -> node ids of used facts
 
@@ -161,7 +93,7 @@ def neuralize(grounding: Grounding) -> Network:
             pos = lookup(facts.tables[sig], rows)
             ok = pos >= 0
             vids = facts.value_ids[sig][pos[ok]]
-            out[ok] = nodes.leaves([facts.value(v) for v in vids.tolist()])
+            out[ok] = b.inputs([facts.value(v) for v in vids.tolist()])
         if sig in grounding.template_facts and (out < 0).any():
             for lit, fwhere in tpl.facts:
                 if lit.signature != sig:
@@ -169,9 +101,9 @@ def neuralize(grounding: Grounding) -> Network:
                 consts = np.array([facts.symbols.id(t) for t in lit.terms], dtype=np.int64)
                 hit = (out < 0) & np.all(rows[:, 1:] == consts, axis=1)
                 if hit.any():
-                    one = nodes.leaves([np.ones(1)] * int(hit.sum()))
-                    out[hit] = nodes.add(one.size, "sum", "identity", None)
-                    nodes.connect(one, out[hit], weights.label(lit.weight, fwhere))
+                    one = b.inputs(np.ones(int(hit.sum())))
+                    out[hit] = b.nodes(one.size)
+                    b.connect(one, out[hit], weights.label(lit.weight, fwhere))
         if (out < 0).any():
             raise ValueError(f"{where}: internal error: atom of {sig[0]}/{sig[1]} is neither derived nor a fact")
         return out
@@ -183,22 +115,21 @@ def neuralize(grounding: Grounding) -> Network:
             continue
         rule = rg.rule
         offset = weights.label(rule.offset, rule.source)
-        rule_nodes = nodes.add(
-            g, rule.combination or DEFAULT_COMBINATION, rule.activation or DEFAULT_RULE_ACTIVATION, offset
-        )
+        rule_nodes = b.nodes(g, combine=rule.combination or DEFAULT_COMBINATION,
+                             act=rule.activation or DEFAULT_RULE_ACTIVATION, bias=offset)
         for lit, rows in zip(rule.body, rg.body_rows, strict=True):
             if rows is None:
                 continue
             child = node_of(lit.signature, rows, rule.source)
             if lit.negation == "soft":
-                child = _negate(nodes, negations, child)
-            nodes.connect(child, rule_nodes, weights.label(lit.weight, rule.source))
+                child = _negate(b, negations, child)
+            b.connect(child, rule_nodes, weights.label(lit.weight, rule.source))
         # aggregation neuron per distinct head atom of this rule
         head_pos = lookup(heads[rule.head.signature], rg.head_rows)
         uniq, agg_of = np.unique(head_pos, return_inverse=True)
-        agg = nodes.add(uniq.size, rule.aggregation or DEFAULT_AGGREGATION, "identity", None)
-        nodes.connect(rule_nodes, agg[agg_of], None)
-        nodes.connect(agg, atom_ids[rule.head.signature][uniq], weights.label(rule.head.weight, rule.source))
+        agg = b.nodes(uniq.size, combine=rule.aggregation or DEFAULT_AGGREGATION)
+        b.connect(rule_nodes, agg[agg_of])
+        b.connect(agg, atom_ids[rule.head.signature][uniq], weights.label(rule.head.weight, rule.source))
 
     outputs = np.full(len(grounding.queries), -1, dtype=np.int64)
     zero: np.ndarray | None = None
@@ -220,23 +151,25 @@ def neuralize(grounding: Grounding) -> Network:
                     ids[sub] = node_of(sig, rows[sub], grounding.queries.where[qs[0]])
         if (ids < 0).any():  # nothing derives these queries: the reference outputs 0
             if zero is None:
-                zero = nodes.leaves([np.zeros(1)])
+                zero = b.inputs(np.zeros(1))
             ids[ids < 0] = zero[0]
         outputs[qs] = ids
 
-    shapes = _shapes(weights, bias_labels | _rule_offsets(grounding, weights))
-    graph = nodes.graph(outputs, len(grounding.queries), shapes)
+    for label, shape in _shapes(weights, bias_labels | _rule_offsets(grounding, weights)).items():
+        b.weight(label, shape)
+    b.outputs(outputs, np.arange(outputs.size))
+    graph = b.build(num_samples=len(grounding.queries))
     stats = {**grounding.facts.stats(), **grounding.stats(), "neurons": graph.num_nodes}
     return Network(graph, weights, grounding.queries.target, stats)
 
 
-def _negate(nodes: _Nodes, cache: dict[int, int], child: np.ndarray) -> np.ndarray:
+def _negate(b: GraphBuilder, cache: dict[int, int], child: np.ndarray) -> np.ndarray:
     """Soft negation ``1 - x``: one neuron per negated atom."""
     uniq, inv = np.unique(child, return_inverse=True)
     fresh = np.array([u for u in uniq.tolist() if u not in cache], dtype=np.int64)
     if fresh.size:
-        neg = nodes.add(fresh.size, "sum", "reverse", None)
-        nodes.connect(fresh, neg, None)
+        neg = b.nodes(fresh.size, act="reverse")
+        b.connect(fresh, neg)
         cache.update(zip(fresh.tolist(), neg.tolist(), strict=True))
     return np.array([cache[u] for u in uniq.tolist()], dtype=np.int64)[inv]
 
