@@ -305,11 +305,15 @@ def _evaluate_stratum(
             delta[sig] = unique_rows(np.concatenate([delta[sig], new])) if sig in delta else new
 
     for i in members:
+        sig = rules[i].head.signature
+        derived.setdefault(sig, np.zeros((0, 1 + sig[1]), np.int64))
         add(i, _ground_rule(rules[i], _variables(rules[i]), facts, relation))
-    while recursive and delta:
+    while delta:
         for sig, rows in delta.items():
             tables[sig] = unique_rows(np.concatenate([tables[sig], rows]))
-            derived[sig] = unique_rows(np.concatenate([derived[sig], rows])) if sig in derived else rows
+            derived[sig] = unique_rows(np.concatenate([derived[sig], rows]))
+        if not recursive:
+            break
         last, delta = delta, {}
         for i in members:
             for k, lit in enumerate(rules[i].body):
@@ -317,13 +321,8 @@ def _evaluate_stratum(
                     s = _ground_rule(rules[i], _variables(rules[i]), facts, relation, k, last[lit.signature])
                     seen = np.concatenate(found[i])
                     add(i, s[lookup(unique_rows(seen), s) < 0] if seen.shape[0] and s.shape[0] else s)
-    for sig, rows in delta.items():
-        tables[sig] = unique_rows(np.concatenate([tables[sig], rows]))
-        derived[sig] = unique_rows(np.concatenate([derived[sig], rows])) if sig in derived else rows
     for i in members:
         substs[i] = unique_rows(np.concatenate(found[i]))
-        sig = rules[i].head.signature
-        derived.setdefault(sig, np.zeros((0, 1 + sig[1]), np.int64))
 
 
 def _relevance(
