@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .data import GraphSet, KnowledgeBase, graph_facts, kb_facts, load
@@ -18,9 +18,10 @@ ZOO = (*MODELS, "kbe", "mp")
 @dataclass
 class ModelSpec:
     """Which model to unfold: a zoo name (or ``mp``, the direct message-passing builder)
-    or a template file, with its sizes."""
+    or a template file, with its sizes. ``None``: ``gcn`` for graphs, ``kbe`` for knowledge
+    bases, the folder's ``template.txt`` for NeuraLogic files."""
 
-    model: str = "gcn"
+    model: str | None = None
     layers: int | None = None
     dim: int = 10
     activation: str = "sigmoid"
@@ -51,13 +52,14 @@ def load_problem(dataset: str | Path, spec: ModelSpec) -> Loaded:
     path = Path(dataset)
     files = _neuralogic_files(path) if path.is_dir() else None
     if files is not None:
-        template_path = Path(spec.model) if Path(spec.model).is_file() else path / "template.txt"
+        template_path = Path(spec.model) if spec.model and Path(spec.model).is_file() else path / "template.txt"
         if not template_path.is_file():
             raise ValueError(f"{path} holds NeuraLogic examples: pass --model TEMPLATE_FILE (no template.txt there)")
         template = load_template(template_path)
         facts, queries = load_dataset(*files)
         return _from_template(template, facts, queries, path.name, t0)
     data = load(dataset)
+    spec = replace(spec, model=spec.model or ("kbe" if isinstance(data, KnowledgeBase) else "gcn"))
     template_file = Path(spec.model) if spec.model not in ZOO else None
     if template_file is not None and not template_file.is_file():
         raise ValueError(f"unknown model {spec.model!r}: a zoo name ({', '.join(ZOO)}) or a template file")

@@ -77,17 +77,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):  # noqa: ANN202
-    model = args.model
-    if model is None:
-        upper = str(args.dataset).upper()
-        model = "kbe" if upper in ("NATIONS", "KINSHIPS", "UMLS") or _is_kb(args.dataset) else "gcn"
-    return load_problem(args.dataset, ModelSpec(model, args.layers, args.dim, args.act, seed=args.seed))
-
-
-def _is_kb(dataset: str) -> bool:
-    from pathlib import Path
-
-    return Path(dataset).is_dir() and (Path(dataset) / "train.txt").exists()
+    return load_problem(args.dataset, ModelSpec(args.model, args.layers, args.dim, args.act, seed=args.seed))
 
 
 def cmd_info(args: argparse.Namespace) -> dict:

@@ -29,13 +29,11 @@ def forward_backward_seconds(graph: Graph, params: Mapping[str, torch.Tensor], t
                              repeats: int = 5) -> float:
     """Median seconds of one MSE forward + backward pass (after one warm-up pass)."""
     plan_for(graph, shapes_of(params))
-    times = []
-    for r in range(repeats + 1):
+
+    def step() -> None:
         for p in params.values():
             p.grad = None
-        t0 = time.perf_counter()
-        loss = torch.nn.functional.mse_loss(evaluate(graph, params), target)
-        loss.backward()
-        if r:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        torch.nn.functional.mse_loss(evaluate(graph, params), target).backward()
+
+    step()
+    return timed(step, repeats)[1]
