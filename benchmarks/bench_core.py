@@ -12,7 +12,6 @@ unlifted vs lifted graphs, all medians of repeats measured side by side.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import torch
 
 import liftnn
+from liftnn.bench import write_results
 from liftnn.data import load_graphs
 from liftnn.engine.timing import forward_backward_seconds, timed
 from liftnn.models import message_passing_graph
@@ -88,9 +88,7 @@ def main() -> None:
     table = markdown(rows)
     print(table)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "core.md").write_text(table + "\n")
-    (out / "core.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_results(out, "core", table, rows)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ molecules, and KBE on Kinships with all of the paper's 20,929 labelled queries
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
 
 import liftnn
+from liftnn.bench import write_results
 from liftnn.data import graph_facts, load_graphs
 from liftnn.data.encode import edge_type_predicates, node_type_predicates
 from liftnn.engine.timing import timed
@@ -71,9 +71,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "templates.md").write_text(table + "\n")
-    (out / "templates.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_results(out, "templates", table, rows)
 
 
 if __name__ == "__main__":

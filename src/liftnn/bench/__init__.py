@@ -8,6 +8,7 @@ JSON and (where it has a figure) PNG files under ``out`` and returning a dict wi
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from pathlib import Path
 
@@ -21,6 +22,13 @@ def data_dir() -> Path:
         if (base.parent / "shared/data").exists():
             return base.parent / "shared/data"
     raise FileNotFoundError("datasets not found: set LIFTNN_DATA to the shared data folder")
+
+
+def write_results(out: Path, name: str, text: str, payload: object) -> None:
+    """``out/name.md`` (the Markdown) and ``out/name.json`` (the numbers)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.md").write_text(text + "\n")
+    (out / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
 
 
 EXPERIMENTS = {

@@ -33,7 +33,6 @@ happens between two unlifted runs whose sums are ordered differently.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -43,7 +42,7 @@ import torch
 from liftnn.pipeline import ModelSpec, load_problem
 from liftnn.train import TrainConfig, cross_validate, summarize
 
-from . import data_dir
+from . import data_dir, write_results
 
 EPOCHS = 300
 QUICK_EPOCHS = 20
@@ -179,8 +178,7 @@ def run(out: Path, quick: bool = False) -> dict:
     text = _markdown(results, epochs, seconds)
     payload = {"quick": quick, "epochs": epochs, "lr": LR, "folds": FOLDS, "dim": DIM, "seed": SEED,
                "dtype": "float64", "tolerance": TOLERANCE, "seconds": seconds, "cases": results}
-    (out / "accuracy.md").write_text(text + "\n")
-    (out / "accuracy.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_results(out, "accuracy", text, payload)
     _figure(results, out / "accuracy.png")
     for r in results:
         if r["max_test_accuracy_diff"] > TOLERANCE:

@@ -41,7 +41,6 @@ Quick mode: 100 molecules and digits 1, 2, 3, 4, 6, 8, 10, 14.
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from pathlib import Path
@@ -56,7 +55,7 @@ from liftnn.lift import ValueClashWarning
 from liftnn.logic import build
 from liftnn.models import kbe_template, molecule_template
 
-from . import data_dir
+from . import data_dir, write_results
 
 DIGITS = tuple(range(1, 15))
 QUICK_DIGITS = (1, 2, 3, 4, 6, 8, 10, 14)
@@ -224,10 +223,9 @@ def run(out: Path, quick: bool = False) -> dict:
         results[model] = {"dataset": dataset, **_measure(graph, digits)}
     seconds = time.perf_counter() - t0
     text = _markdown(results, digits, seconds)
-    (out / "digits.md").write_text(text + "\n")
     payload = {"quick": quick, "digits": list(digits), "inits": list(INITS), "weights": list(WEIGHTS),
                "scope": "sample", "verify_seed": VERIFY_SEED, "verify_trials": VERIFY_TRIALS, "tolerance": TOLERANCE,
                "seconds": seconds, "models": results}
-    (out / "digits.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_results(out, "digits", text, payload)
     _figure(results, out / "digits.png")
     return {**payload, "text": text}

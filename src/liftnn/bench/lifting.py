@@ -19,7 +19,6 @@ Quick mode: the first three sets alphabetically.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from liftnn.data.encode import edge_type_predicates, node_type_predicates
 from liftnn.logic import build
 from liftnn.models import molecule_template
 
-from . import data_dir
+from . import data_dir, write_results
 
 NCI = "molecules/nci_gi50"
 PREFIX = "gi50_screen_"
@@ -117,6 +116,5 @@ def run(out: Path, quick: bool = False) -> dict:
     text = _markdown(rows, mean, seconds)
     payload = {"quick": quick, "model": "gcn", "layers": 2, "dim": DIM, "seconds": seconds, "sets": rows,
                "mean": mean}
-    (out / "lifting.md").write_text(text + "\n")
-    (out / "lifting.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_results(out, "lifting", text, payload)
     return {**payload, "text": text}

@@ -37,7 +37,6 @@ Quick mode: the first 40 molecules and three timed epochs.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
@@ -50,6 +49,7 @@ import numpy as np
 import torch
 
 import liftnn
+from liftnn.bench import write_results
 from liftnn.engine.timing import timed
 from liftnn.logic import build, load_dataset, load_template
 from liftnn.train import Problem, TrainConfig, fit
@@ -262,6 +262,5 @@ def run(out: Path, quick: bool = False) -> dict:
     payload = {"quick": quick, "epochs": epochs, "warmup_epochs": WARMUP_EPOCHS, "lr": LR,
                "neuralogic_version": getattr(neuralogic, "__version__", None), "template": str(template),
                "seconds": seconds, "neuralogic": nl, "liftnn": ll, "info": info}
-    (out / "neuralogic_compare.md").write_text(text + "\n")
-    (out / "neuralogic_compare.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_results(out, "neuralogic_compare", text, payload)
     return {**payload, "text": text}

@@ -14,7 +14,6 @@ collation.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -29,7 +28,7 @@ from ..logic import build
 from ..models import molecule_template
 from ..train import Problem, TrainConfig, fit
 from ..train.loop import make_optimizer
-from . import data_dir
+from . import data_dir, write_results
 
 MDA = "molecules/nci_gi50/gi50_screen_MDA_MB_231_ATCC.txt.gz"
 MODELS = {"gcn": 2, "sage": 2, "gin": 5}
@@ -106,9 +105,7 @@ def run(out: Path, quick: bool = False) -> dict:
             rows.append(row)
             print(_line(row), file=sys.stderr, flush=True)  # progress; stdout stays machine-readable
     text = "\n".join([_header()] + [_line(r) for r in rows])
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "table1.md").write_text(text + "\n")
-    (out / "table1.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_results(out, "table1", text, rows)
     return {"rows": rows, "text": text}
 
 
