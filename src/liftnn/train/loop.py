@@ -102,13 +102,14 @@ class Batches:
         rng = np.random.default_rng(seed)
         perm = rng.permutation(rows)
         size = perm.size if batch_size == 0 else batch_size
+        self.order = perm  # the samples in the order of the rows of ``whole``
         self.rows = [perm[i : i + size] for i in range(0, perm.size, size)]
-        whole = _graph_of(problem, perm, lift, scope)  # lifted once; batches are restrictions of it
+        self.whole = _graph_of(problem, perm, lift, scope)  # lifted once; batches are restrictions of it
         starts = np.cumsum([0] + [len(r) for r in self.rows])
         self.graphs = (
-            [whole]
+            [self.whole]
             if len(self.rows) == 1
-            else [select_outputs(whole, np.arange(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+            else [select_outputs(self.whole, np.arange(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
         )
         self.nodes = int(sum(g.num_nodes for g in self.graphs))
 
@@ -184,10 +185,7 @@ def fit(
     hist.train_seconds = time.perf_counter() - t1
     if best is not None:
         params = best
-    whole_train = (
-        batches.graphs[0] if len(batches.graphs) == 1 else _graph_of(problem, batches_rows(batches), config.lift)
-    )
-    hist.train = _scores(problem, batches_rows(batches), whole_train, params, config.loss)
+    hist.train = _scores(problem, batches.order, batches.whole, params, config.loss)
     if "test" in evals:
         hist.test = _scores(problem, *evals["test"], params, config.loss)
     if config.checkpoint:
@@ -202,10 +200,6 @@ def make_optimizer(config: TrainConfig, params: list[torch.Tensor]) -> torch.opt
         return cls(params, lr=config.lr, fused=True)
     except (RuntimeError, TypeError, ValueError):
         return cls(params, lr=config.lr)
-
-
-def batches_rows(batches: Batches) -> np.ndarray:
-    return np.concatenate(batches.rows)
 
 
 def _scores(problem: Problem, rows: np.ndarray, graph: Graph, params: dict[str, torch.Tensor], loss: str) -> dict:
