@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._segments import rank_in_segment, run_starts
+from .._segments import run_starts
 from ..graph import Graph, get_combine
 
 
@@ -61,8 +61,3 @@ def fold(edges: Edges, rank: np.ndarray, symmetric: np.ndarray, idempotent: np.n
     counts = np.add.reduceat(k, idx) if idx.size else k[idx]
     p = p[idx]
     return Edges(p, c[idx], lab[idx], np.where(idempotent[p], 1, counts))
-
-
-def ranks(parent: np.ndarray) -> np.ndarray:
-    """Argument position of each edge within its (sorted) parent."""
-    return rank_in_segment(parent)

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._segments import hash_columns, mix64, ranges, run_starts
+from .._segments import hash_columns, mix64, ranges, rank_in_segment, run_starts
 from ..graph import Graph
-from .canon import Edges, fold, function_flags, ranks
+from .canon import Edges, fold, function_flags
 
 
 @dataclass
@@ -52,7 +52,7 @@ def exact_pass(g: Graph, scope: str = "sample", prune: bool = True) -> ExactResu
     e_level = level[g.edge_parent]
     eorder = np.argsort(e_level, kind="stable")
     bounds = np.searchsorted(e_level[eorder], np.arange(level.max(initial=0) + 2))
-    pos = ranks(g.edge_parent)
+    pos = rank_in_segment(g.edge_parent)
     kept_parts: list[Edges] = []
     pruned = collisions = 0
     for lv in range(1, level.max(initial=0) + 1):
@@ -94,7 +94,7 @@ def _merge_level(g: Graph, rep: np.ndarray, sample: np.ndarray, edges: Edges, se
     """Merge equal nodes among the ``alive`` parents of one level's canonical ``edges``
     (``seg``: first edge of each parent). Returns the number of hash collisions."""
     with np.errstate(over="ignore"):
-        edge_hash = hash_columns(edges.child, edges.label, edges.count, ranks(edges.parent))
+        edge_hash = hash_columns(edges.child, edges.label, edges.count, rank_in_segment(edges.parent))
         body = np.add.reduceat(edge_hash, seg) if seg.size else edge_hash[:0]
     nedge = np.diff(np.append(seg, edges.parent.size))[alive]
     seg, body = seg[alive], body[alive]

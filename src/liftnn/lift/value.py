@@ -23,11 +23,11 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from .._segments import hash_columns, mix64, run_starts
+from .._segments import hash_columns, mix64, rank_in_segment, run_starts
 from ..engine import init_params, plan_for, resolve_shapes
 from ..engine.params import Shape
 from ..graph import Graph
-from .canon import Edges, fold, function_flags, ranks
+from .canon import Edges, fold, function_flags
 
 _NONFINITE = np.int64(1 << 40)
 
@@ -90,5 +90,5 @@ def value_pass(g: Graph, shapes: Mapping[str, Shape] | None, digits: int, inits:
     keep = rep[g.edge_parent] == g.edge_parent
     raw = Edges(g.edge_parent, rep[g.edge_child], g.edge_label, g.edge_count).take(keep)
     symmetric, idempotent, _ = function_flags(g)
-    edges = fold(raw, ranks(g.edge_parent)[keep], symmetric, idempotent)
+    edges = fold(raw, rank_in_segment(g.edge_parent)[keep], symmetric, idempotent)
     return rep, edges, int(first.sum())
