@@ -79,11 +79,15 @@ def init_params(
     rng = np.random.default_rng(seed)
     params = {}
     for label in graph.labels:
-        shape = resolved[label]
-        bound = np.sqrt(6.0 / (shape[0] + shape[1])) if len(shape) == 2 else 1.0
-        value = rng.uniform(-bound, bound, size=shape)
+        value = random_weight(rng, resolved[label])
         params[label] = torch.tensor(value, dtype=dtype, device=device, requires_grad=requires_grad)
     return params
+
+
+def random_weight(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Glorot-uniform ``U(-a, a)``, ``a = sqrt(6 / (in + out))``, for a matrix; ``U(-1, 1)`` otherwise."""
+    bound = np.sqrt(6.0 / (shape[0] + shape[1])) if len(shape) == 2 else 1.0
+    return rng.uniform(-bound, bound, size=shape)
 
 
 def shapes_of(params: Mapping[str, torch.Tensor]) -> dict[str, Shape]:

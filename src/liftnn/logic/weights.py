@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..engine.params import random_weight
 from .template import Template, Weight
 
 
@@ -76,8 +77,7 @@ class WeightTable:
             if w.init is not None:
                 value = np.asarray(w.init, dtype=np.float64).reshape(shape)
             else:
-                bound = np.sqrt(6.0 / (shape[0] + shape[1])) if len(shape) == 2 else 1.0
-                value = rng.uniform(-bound, bound, size=shape)
+                value = random_weight(rng, shape)
             out[label] = torch.tensor(value, dtype=dtype, device=device, requires_grad=not w.fixed)
         return out
 
