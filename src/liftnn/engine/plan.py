@@ -238,6 +238,14 @@ def _combine(blk: Block, kind: str, msgs: list[torch.Tensor], targets: list[torc
 _EXPANDED = ("concat", "custom")
 
 
+class WeightShapeError(ValueError):
+    """A weight or bias whose shape does not fit the nodes it acts on; ``label`` names it."""
+
+    def __init__(self, message: str, label: str) -> None:
+        super().__init__(message)
+        self.label = label
+
+
 class _Prepared(NamedTuple):
     """Edges with multiplicities expanded where needed, and every node's and message's dimension."""
 
@@ -353,9 +361,10 @@ def _dims(g: Graph, level: np.ndarray, child: np.ndarray, parent: np.ndarray, la
         bad = np.flatnonzero((need >= 0) & (need != cd))
         if bad.size:
             i = e[bad[0]]
-            raise ValueError(
+            raise WeightShapeError(
                 f"weight {names[lab[i]]!r} expects inputs of dimension {need[bad[0]]}, but node "
-                f"{child[i]} (input of node {parent[i]}) has dimension {cd[bad[0]]}"
+                f"{child[i]} (input of node {parent[i]}) has dimension {cd[bad[0]]}",
+                names[lab[i]],
             )
         md = np.where(give >= 0, give, cd)
         msg_dim[e] = md
@@ -391,7 +400,7 @@ def _check_bias(g: Graph, shapes: Mapping[str, Shape], dim: np.ndarray) -> None:
     if bad.size:
         i = has[bad[0]]
         lb = g.labels[g.node_bias[i]]
-        raise ValueError(f"bias {lb!r} has shape {tuple(shapes[lb])} but node {i} has dimension {dim[i]}")
+        raise WeightShapeError(f"bias {lb!r} has shape {tuple(shapes[lb])} but node {i} has dimension {dim[i]}", lb)
 
 
 def _latest_levels(g: Graph, level: np.ndarray) -> np.ndarray:

@@ -49,16 +49,12 @@ def build(template: Template, facts: FactBase, queries: QuerySet, strict: bool =
 def _check_dimensions(network: Network) -> None:
     """Check every weight shape against its inputs, so that one that does not fit is
     reported with the template line that declares it."""
-    from ..engine.plan import node_dimensions
+    from ..engine.plan import WeightShapeError, node_dimensions
 
     try:
         node_dimensions(network.graph, network.graph.shapes)
-    except ValueError as err:
-        message = str(err)
-        for label, where in network.weights.sources.items():
-            if f"weight {label!r}" in message or f"bias {label!r}" in message:
-                raise ValueError(f"{where}: {message}") from None
-        raise
+    except WeightShapeError as err:
+        raise ValueError(f"{network.weights.sources.get(err.label) or '<template>'}: {err}") from None
 
 
 __all__ = [
