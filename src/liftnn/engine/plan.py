@@ -20,22 +20,25 @@ Levels are the earliest (longest path from the leaves) or the latest (just
 below the lowest consumer) schedule, whichever needs fewer blocks: fewer
 blocks are fewer tensor ops per pass, which is what small graphs pay for.
 
-No Python code runs per node or per edge in :meth:`Plan.run`; autograd gives
-the backward pass.
+This module is the compiler and the executor-neutral record; the executors read
+it: :mod:`liftnn.engine.torch_exec` (tensor ops, autograd, any device) and
+:mod:`liftnn.engine.native` (a compiled per-node interpreter on its flat form,
+:mod:`liftnn.engine.tape`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from .._segments import ranges, rank_in_segment, run_starts
-from ..graph import LEAF, Combine, Graph, get_activation, get_combine
-from .params import Shape, apply_weight, weight_io
+from ..graph import LEAF, Combine, Graph, get_combine
+from . import torch_exec
+from .params import Shape, weight_io
 
 
 @dataclass
@@ -77,21 +80,13 @@ class Block:
         return int(self.nodes.shape[0])
 
 
-def _to_torch(obj, device: torch.device, dtype: torch.dtype):  # noqa: ANN001, ANN202
-    """Copy a Group/Block with its numpy arrays turned into tensors."""
-    changes = {}
-    for f in fields(obj):
-        v = getattr(obj, f.name)
-        if isinstance(v, np.ndarray):
-            t = torch.from_numpy(np.ascontiguousarray(v))
-            changes[f.name] = t.to(device=device, dtype=dtype if v.dtype.kind == "f" else torch.int64)
-        elif f.name == "groups":
-            changes[f.name] = [_to_torch(g, device, dtype) for g in v]
-    return replace(obj, **changes)
-
-
 class Plan:
-    """A compiled graph for one assignment of weight shapes. Build with :func:`compile_plan`."""
+    """A compiled graph for one assignment of weight shapes. Build with :func:`compile_plan`.
+
+    ``blocks`` hold numpy arrays; :meth:`to` places them on a torch device and dtype
+    (once, cached), :meth:`run` evaluates all blocks there and :meth:`outputs` reads
+    the output rows from them.
+    """
 
     def __init__(self, graph: Graph, shapes: Mapping[str, Shape], blocks: list[Block],
                  node_block: np.ndarray, node_row: np.ndarray) -> None:
@@ -102,11 +97,10 @@ class Plan:
         self.node_row = node_row
         out_block = node_block[graph.output_node]
         self.output_dims = {blocks[b].dim for b in np.unique(out_block)}
-        order = np.lexsort((node_row[graph.output_node], out_block))
-        self._out_order = order
-        self._out_inverse = np.argsort(order)
-        self._ready: dict[tuple[torch.device, torch.dtype], list[Block]] = {}
-        self._out_index: dict[torch.device, tuple[list, torch.Tensor]] = {}
+        #: output rows sorted by (block, row): one gather per block reads them all
+        self.output_order = np.lexsort((node_row[graph.output_node], out_block))
+        #: per-executor caches (placed blocks, output index tensors)
+        self.cache: dict = {}
 
     @property
     def node_dims(self) -> np.ndarray:
@@ -114,126 +108,26 @@ class Plan:
         dims = np.array([b.dim for b in self.blocks], dtype=np.int64)
         return dims[self.node_block]
 
-    def _blocks_on(self, device: torch.device, dtype: torch.dtype) -> list[Block]:
-        key = (device, dtype)
-        if key not in self._ready:
-            self._ready[key] = [_to_torch(b, device, dtype) for b in self.blocks]
-        return self._ready[key]
+    def to(self, device: torch.device | str, dtype: torch.dtype) -> list[Block]:
+        """The blocks as tensors on ``device`` in ``dtype`` (placed once, then cached)."""
+        key = ("blocks", torch.device(device), dtype)
+        if key not in self.cache:
+            self.cache[key] = [torch_exec.place(b, torch.device(device), dtype) for b in self.blocks]
+        return self.cache[key]
 
     def run(self, params: Mapping[str, torch.Tensor], dtype: torch.dtype | None = None,
             device: torch.device | str | None = None) -> list[torch.Tensor]:
         """Values of all blocks, in block order (``[n_b, dim_b]`` each)."""
-        dtype, device = _dtype_device(params, dtype, device)
-        params = {k: v if (v.dtype == dtype and v.device == device) else v.to(device=device, dtype=dtype)
-                  for k, v in params.items()}
-        values: list[torch.Tensor] = []
-        for blk in self._blocks_on(device, dtype):
-            values.append(blk.leaf if blk.leaf is not None else _run_block(blk, values, params))
-        return values
+        return torch_exec.run(self, params, dtype, device)
 
     def outputs(self, values: list[torch.Tensor]) -> torch.Tensor:
         """``[O, d]`` output rows in the graph's output order."""
-        if len(self.output_dims) > 1:
-            raise ValueError(f"outputs have different dimensions {sorted(self.output_dims)}; "
-                             "use Plan.node_values to read them separately")
-        g = self.graph
-        if g.num_outputs == 0:
-            raise ValueError("the graph has no outputs (GraphBuilder.output)")
-        dev = values[0].device
-        if dev not in self._out_index:
-            nb = self.node_block[g.output_node][self._out_order]
-            nr = self.node_row[g.output_node][self._out_order]
-            bounds = np.append(np.flatnonzero(run_starts(nb)), nb.size)
-            self._out_index[dev] = (
-                [(int(nb[a]), torch.from_numpy(nr[a:b]).to(dev)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
-                torch.from_numpy(self._out_inverse).to(dev),
-            )
-        parts, inverse = self._out_index[dev]
-        out = torch.cat([values[b].index_select(0, rows) for b, rows in parts]) if len(parts) > 1 else (
-            values[parts[0][0]].index_select(0, parts[0][1]))
-        return out.index_select(0, inverse)
+        return torch_exec.outputs(self, values)
 
     def node_values(self, values: list[torch.Tensor], nodes: np.ndarray) -> list[torch.Tensor]:
         """Values of chosen nodes, one tensor each (for inspection and tests)."""
         return [values[self.node_block[i]][self.node_row[i]] for i in np.asarray(nodes).tolist()]
 
-
-def _dtype_device(params: Mapping[str, torch.Tensor], dtype: torch.dtype | None,
-                  device: torch.device | str | None) -> tuple[torch.dtype, torch.device]:
-    tensors = list(params.values())
-    if dtype is None:
-        dtype = torch.float32
-        if tensors:
-            dtype = tensors[0].dtype
-            for t in tensors[1:]:
-                dtype = torch.promote_types(dtype, t.dtype)
-        if not dtype.is_floating_point:
-            dtype = torch.get_default_dtype()
-    if device is None:
-        device = tensors[0].device if tensors else torch.device("cpu")
-    return dtype, torch.device(device)
-
-
-def _run_block(blk: Block, values: list[torch.Tensor], params: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    kind = blk.combine.kind
-    msgs, targets = [], []
-    for g in blk.groups:
-        w = params[g.label] if g.label is not None else None
-        x = values[g.src].index_select(0, g.gather)
-        if g.local is not None:
-            if g.count is not None:
-                x = x * g.count
-            x = x.new_zeros(g.n_local, x.shape[1]).index_add_(0, g.local, x)
-        m = _stacked_weight(x, g, params) if g.labels else apply_weight(x, w)
-        if g.expand is not None:
-            m = m.index_select(0, g.expand)
-        if g.count is not None and g.local is None:
-            m = m.pow(g.count) if kind == "prod" else m * g.count
-        if g.broadcast:
-            m = m.expand(-1, blk.dim)
-        msgs.append(m)
-        targets.append(g.target)
-    out = _combine(blk, kind, msgs, targets)
-    if blk.bias_index is None and blk.bias_labels:  # one bias for the whole block
-        out = out + params[blk.bias_labels[0]].reshape(-1)
-    elif blk.bias_index is not None:
-        table = torch.stack([out.new_zeros(blk.dim)] + [params[b].reshape(-1).expand(blk.dim) for b in blk.bias_labels])
-        out = out + table.index_select(0, blk.bias_index)
-    return get_activation(blk.act)(out)
-
-
-def _stacked_weight(x: torch.Tensor, g: Group, params: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """Row ``r`` times its own weight ``labels[label_index[r]]`` (one batched op for many small labels)."""
-    w = torch.stack([params[label] for label in g.labels]).index_select(0, g.label_index)
-    if w.dim() == 3:
-        return torch.bmm(w, x[:, :, None])[:, :, 0]
-    return x * (w[:, None] if w.dim() == 1 else w)
-
-
-def _combine(blk: Block, kind: str, msgs: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
-    n, d = blk.n, blk.dim
-    if blk.direct:
-        out = msgs[0]
-        return out / blk.denom if kind == "mean" else out
-    if kind == "concat":
-        flat = torch.cat([m.reshape(-1) for m in msgs])
-        return flat.new_zeros(n * d).index_put_((torch.cat([t.reshape(-1) for t in targets]),), flat).view(n, d)
-    src, idx = torch.cat(msgs), torch.cat(targets)
-    if kind in ("sum", "mean"):
-        out = src.new_zeros(n, d).index_add_(0, idx, src)
-        return out / blk.denom if kind == "mean" else out
-    if kind in ("max", "min", "prod"):
-        reduce = {"max": "amax", "min": "amin", "prod": "prod"}[kind]
-        index = idx[:, None].expand(-1, d)
-        return src.new_zeros(n, d).scatter_reduce(0, index, src, reduce, include_self=False)
-    stacked = src.new_zeros(n * blk.arity, src.shape[1]).index_put_((idx,), src).view(n, blk.arity, -1)
-    out = blk.combine.fn(stacked)
-    if out.shape != (n, d):
-        raise ValueError(f"combine {blk.combine.name!r} returned shape {tuple(out.shape)}, expected {(n, d)}")
-    return out
-
-
-# --------------------------------------------------------------------------- compile
 
 _EXPANDED = ("concat", "custom")
 

@@ -145,7 +145,7 @@ def fit(
     params = problem.init(config.seed, dtype, device)
     shapes = shapes_of(params)
     for graph in batches.graphs + [g for _, g in evals.values()]:
-        plan_for(graph, shapes)._blocks_on(device, dtype)  # compile once, before the clock starts
+        plan_for(graph, shapes).to(device, dtype)  # compile once, before the clock starts
     hist.build_seconds = time.perf_counter() - t0
     hist.nodes = {"train": batches.nodes, "unlifted": problem.graph.num_nodes}
     targets = torch.as_tensor(problem.targets, dtype=dtype, device=device)
