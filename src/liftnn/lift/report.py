@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -10,8 +12,12 @@ class Report:
     """Sizes before/after lifting, time, and what was merged.
 
     ``clashes`` counts merges that exact lifting would not make (value method
-    only). Per-sample sizes are means: ``nodes / samples`` (for dataset scope
-    an amortised figure, since lifted nodes are shared between samples).
+    only); ``clash_pairs`` lists them as ``(node, into)`` in the input graph's ids,
+    lowest level first. ``node_map[i]`` is the lifted node that computes input node
+    ``i``'s value. ``assumed_shapes`` are the weight shapes the value method's draws
+    assumed (the lifted graph declares them). Per-sample sizes are means:
+    ``nodes / samples`` (for dataset scope an amortised figure, since lifted nodes
+    are shared between samples).
     """
 
     method: str
@@ -28,6 +34,9 @@ class Report:
     clashes: int = 0
     pruned: int = 0
     hash_collisions: int = 0
+    node_map: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), compare=False, repr=False)
+    clash_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64), compare=False, repr=False)
+    assumed_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def ratio(self) -> float:
@@ -59,7 +68,10 @@ class Report:
         return self.nodes_before / max(self.seconds, 1e-12)
 
     def as_dict(self) -> dict[str, object]:
-        d = asdict(self)
+        """The scalar fields and figures (JSON-ready); ``clash_pairs`` as a list of pairs, no ``node_map``."""
+        d: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "node_map"}
+        d["clash_pairs"] = self.clash_pairs.tolist()
+        d["assumed_shapes"] = {k: list(v) for k, v in self.assumed_shapes.items()}
         for name in ("ratio", "edge_ratio", "nodes_per_sample_before", "nodes_per_sample_after",
                      "edges_per_sample_before", "edges_per_sample_after", "nodes_per_second"):
             d[name] = getattr(self, name)

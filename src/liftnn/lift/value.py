@@ -2,7 +2,11 @@
 
 The graph is evaluated in float64 under ``inits`` random weight draws; every
 value is rounded to ``digits`` *significant* digits (``x ≈ m · 10^e`` with
-``|m| < 10^digits``) and nodes with equal rounded value lists merge.
+``|m| < 10^digits``) and nodes with equal rounded value lists merge. Nodes are
+grouped by a 64-bit hash of their rounded values, and every proposed merge is
+then confirmed on the rounded values themselves (and the dimension, and the
+sample in sample scope), so a hash collision costs a missed merge, never a
+wrong one.
 
 The representative of a class is its member of lowest topological level
 (ties: lowest id), and only the representative keeps its own inputs. Every
@@ -14,16 +18,21 @@ Value lifting runs on the exactly lifted graph, so it merges at least what
 exact lifting merges; every further merge joins nodes that exact lifting keeps
 apart and is counted as a *clash*: either a genuine functional equivalence or,
 with too few digits, an error — :func:`liftnn.verify` tells which.
+
+The draws assume one shape per weight label (the declared ones, scalars for
+the rest): nodes equal under scalar weights, such as ``prod(A·x, B·y)`` and
+``prod(B·x, A·y)``, may differ under matrices. The result records those shapes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .._segments import hash_columns, mix64, rank_in_segment, run_starts
+from .._segments import hash_columns, mix64, rank_in_segment, ranges, run_starts
 from ..engine import init_params, plan_for, resolve_shapes
 from ..engine.params import Shape
 from ..graph import Graph
@@ -57,38 +66,107 @@ def round_significant(x: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarra
     return m, e
 
 
-def value_hashes(g: Graph, shapes: Mapping[str, Shape], digits: int, inits: int, seed: int) -> np.ndarray:
-    """``uint64[N]`` hash of each node's rounded values over ``inits`` weight draws (and its dimension)."""
+@dataclass(frozen=True)
+class RoundedValues:
+    """Every node's rounded values over all draws, flat: node ``i`` owns
+    ``mantissa[start[i] : start[i] + length[i]]`` (and the same range of ``exponent``),
+    ``length[i] = inits · dim[i]``."""
+
+    mantissa: np.ndarray
+    exponent: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+    dim: np.ndarray
+
+    def hashes(self) -> np.ndarray:
+        """``uint64[N]``: a hash of each node's dimension and rounded values."""
+        owner = np.repeat(np.arange(self.start.size), self.length)
+        pos = np.arange(owner.size) - self.start[owner]
+        cell = hash_columns(self.mantissa, self.exponent, pos)
+        with np.errstate(over="ignore"):
+            body = np.zeros(self.start.size, dtype=np.uint64)
+            np.add.at(body, owner, cell)
+        return mix64(mix64(self.dim) ^ body)
+
+    def equal(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``bool[k]``: nodes ``a[j]`` and ``b[j]`` have the same dimension and rounded values."""
+        same = self.dim[a] == self.dim[b]
+        k = np.flatnonzero(same & (self.length[a] > 0))
+        if k.size:
+            ia, ib = ranges(self.start[a[k]], self.length[a[k]]), ranges(self.start[b[k]], self.length[b[k]])
+            diff = (self.mantissa[ia] != self.mantissa[ib]) | (self.exponent[ia] != self.exponent[ib])
+            bad = np.add.reduceat(diff.astype(np.int64), np.cumsum(self.length[a[k]]) - self.length[a[k]]) > 0
+            same[k[bad]] = False
+        return same
+
+
+def rounded_values(g: Graph, shapes: Mapping[str, Shape], digits: int, inits: int, seed: int) -> RoundedValues:
+    """Evaluate ``g`` in float64 under draws ``seed .. seed + inits - 1`` and round every value."""
     plan = plan_for(g, shapes)
-    h = mix64(plan.node_dims)
+    dim = plan.node_dims
+    length = dim * inits
+    start = np.cumsum(length) - length
+    mant = np.zeros(int(length.sum()), dtype=np.int64)
+    expo = np.zeros_like(mant)
     for t in range(inits):
         params = init_params(g, shapes, seed=seed + t, dtype=torch.float64, requires_grad=False)
         with torch.no_grad():
             blocks = plan.run(params)
-        for blk, val in zip(plan.blocks, blocks, strict=True):
+        for blk, val in zip(plan.blocks, blocks, strict=True):  # a loop over blocks, not nodes
             m, e = round_significant(val.numpy(), digits)
-            row = np.zeros(blk.n, dtype=np.uint64)
-            for j in range(blk.dim):  # loop over vector components, not nodes
-                row = mix64(row ^ hash_columns(m[:, j], e[:, j], np.full(blk.n, j)))
-            h[blk.nodes] = mix64(h[blk.nodes] ^ row)
-    return h
+            at = (start[blk.nodes] + t * blk.dim)[:, None] + np.arange(blk.dim)
+            mant[at], expo[at] = m, e
+    return RoundedValues(mant, expo, start, length, dim)
+
+
+def value_hashes(g: Graph, shapes: Mapping[str, Shape], digits: int, inits: int, seed: int) -> np.ndarray:
+    """``uint64[N]`` hash of each node's rounded values over ``inits`` weight draws (and its dimension)."""
+    return rounded_values(g, shapes, digits, inits, seed).hashes()
+
+
+@dataclass(frozen=True)
+class ValueResult:
+    """What the value pass decided on a graph.
+
+    ``rep[i]``: the node that replaces ``i`` (``rep[i] == i`` for kept nodes);
+    ``edges``: the canonical inputs of the kept inner nodes; ``shapes``: the weight
+    shapes the draws assumed; ``collisions``: hash-equal nodes whose rounded values
+    differ (kept apart).
+    """
+
+    rep: np.ndarray
+    edges: Edges
+    shapes: dict[str, Shape]
+    collisions: int
+
+    @property
+    def classes(self) -> int:
+        return int((self.rep == np.arange(self.rep.size)).sum())
 
 
 def value_pass(g: Graph, shapes: Mapping[str, Shape] | None, digits: int, inits: int, seed: int,
-               scope: str) -> tuple[np.ndarray, Edges, int]:
-    """Merge map of value-equal nodes of ``g``; returns ``(rep, kept edges, number of classes)``."""
+               scope: str) -> ValueResult:
+    """Merge nodes of ``g`` with equal rounded values (see module docstring)."""
     resolved = resolve_shapes(g, shapes, default=())
-    h = value_hashes(g, resolved, digits, inits, seed)
+    vals = rounded_values(g, resolved, digits, inits, seed)
+    h = vals.hashes()
+    sample = g.node_samples()
     if scope == "sample":
-        h = mix64(h ^ hash_columns(g.node_samples()))
+        h = mix64(h ^ hash_columns(sample))
     level = g.levels()
     ids = np.arange(g.num_nodes)
     order = np.lexsort((ids, level, h))
     first = run_starts(h[order])
-    rep = np.empty(g.num_nodes, dtype=np.int64)
-    rep[order] = order[np.maximum.accumulate(np.where(first, np.arange(order.size), 0))]
+    cand = np.empty(g.num_nodes, dtype=np.int64)
+    cand[order] = order[np.maximum.accumulate(np.where(first, np.arange(order.size), 0))]
+    i = np.flatnonzero(cand != ids)
+    ok = vals.equal(i, cand[i])
+    if scope == "sample":
+        ok &= sample[i] == sample[cand[i]]
+    rep = ids.copy()
+    rep[i[ok]] = cand[i[ok]]
     keep = rep[g.edge_parent] == g.edge_parent
     raw = Edges(g.edge_parent, rep[g.edge_child], g.edge_label, g.edge_count).take(keep)
     symmetric, idempotent, _ = function_flags(g)
     edges = fold(raw, rank_in_segment(g.edge_parent)[keep], symmetric, idempotent)
-    return rep, edges, int(first.sum())
+    return ValueResult(rep, edges, resolved, int((~ok).sum()))
