@@ -79,7 +79,7 @@ def element_errors(a: torch.Tensor, b: torch.Tensor, floor: float) -> torch.Tens
     a, b = a.detach().double(), b.detach().double()
     equal = (a == b) | (torch.isnan(a) & torch.isnan(b))
     denom = torch.maximum(torch.maximum(a.abs(), b.abs()), torch.tensor(floor, dtype=torch.float64))
-    err = torch.nan_to_num((a - b).abs() / denom, nan=float("inf"))
+    err = torch.nan_to_num((a - b).abs() / denom, nan=float("inf"), posinf=float("inf"))
     return torch.where(equal, torch.zeros_like(err), err)
 
 

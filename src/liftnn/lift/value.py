@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .._segments import hash_columns, mix64, rank_in_segment, ranges, run_starts
+from .._segments import hash_columns, mix64, ranges, rank_in_segment, run_starts
 from ..engine import init_params, plan_for, resolve_shapes
 from ..engine.params import Shape
 from ..graph import Graph
