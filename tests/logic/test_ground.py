@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import liftnn
-from liftnn.logic import GroundingError, build, ground, parse_examples, parse_queries, parse_template
+from liftnn.logic import GroundingError, build, ground, neuron_count, parse_examples, parse_queries, parse_template
 from liftnn.logic.facts import FactBase, QuerySet
 
 
@@ -73,9 +73,12 @@ def test_hand_computed_value_with_offsets_and_negation() -> None:
 
 def test_hard_negation_and_underivable_query() -> None:
     tpl, facts, qs = setup("h(X) :- 3 a(X), !b(X).", "a(x), a(y), b(y).", "1.0 h(x), 1.0 h(y).")
-    net = build(tpl, facts, qs)
+    with pytest.raises(ValueError, match=r"q.txt:1: query h\(y\) cannot be derived.*allow_underivable"):
+        build(tpl, facts, qs)
+    net = build(tpl, facts, qs, allow_underivable=True)
     y = liftnn.evaluate(net.graph, net.weights.init_params(dtype=torch.float64)).detach().numpy().ravel()
-    assert y.tolist() == [3.0, 0.0]  # h(y) cannot be derived: the reference outputs 0
+    assert y.tolist() == [3.0, 0.0]  # allowed: h(y) outputs 0
+    assert neuron_count(net) == 4  # h(x): fact, rule, aggregation, atom; h(y): none (the 0 is a placeholder)
 
 
 @pytest.mark.parametrize(
@@ -106,7 +109,7 @@ def test_cyclic_ground_program_is_a_clear_error() -> None:
 
 def test_shared_knowledge_base_is_grounded_once() -> None:
     tpl, facts, qs = setup("h(X, Y) :- r(X, Y).", "r(a, b), r(b, c).", "1.0 h(a, b).\n0.0 h(b, c).\n0.0 h(c, a).")
-    net = build(tpl, facts, qs)
+    net = build(tpl, facts, qs, allow_underivable=True)  # h(c, a) is a negative no rule derives
     assert facts.num_examples == 1 and net.graph.num_samples == 3
     assert net.targets.tolist() == [1.0, 0.0, 0.0]
 

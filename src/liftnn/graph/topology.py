@@ -43,7 +43,10 @@ def topological_levels(g: Graph) -> np.ndarray:
         frontier = parents[indeg[parents] == 0]
         depth += 1
     if np.any(level < 0):
-        raise ValueError(f"the graph has a cycle through nodes {_find_cycle(g, level < 0)}")
+        cycle = _find_cycle(g, level < 0)
+        err = ValueError(f"the graph has a cycle through nodes {cycle}")
+        err.nodes = cycle  # for callers that map node ids back to their source
+        raise err
     return level
 
 

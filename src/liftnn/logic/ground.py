@@ -82,8 +82,12 @@ def ground(template: Template, facts: FactBase, queries: QuerySet, strict: bool 
         members = [i for i, r in enumerate(rules) if r.head.signature in scc]
         for i in members:
             for lit in rules[i].body:
-                if lit.negation == "hard" and lit.signature in scc:
-                    raise GroundingError(f"{rules[i].source}: negation through recursion ({lit})")
+                if lit.negation and lit.signature in scc:
+                    why = "it derives nothing" if lit.negation == "soft" else "it has no stratified meaning"
+                    raise GroundingError(
+                        f"{rules[i].source}: negation through recursion ({lit}): {lit.signature[0]} depends "
+                        f"on {rules[i].head.predicate}, so {why}"
+                    )
         for sig in scc:
             relation(sig)
         _evaluate_stratum(rules, members, scc, facts, relation, tables, derived, substs)
@@ -100,7 +104,7 @@ def ground(template: Template, facts: FactBase, queries: QuerySet, strict: bool 
                 variables,
                 s,
                 _atom_rows(rule.head, variables, s, facts),
-                [None if lit.negation == "hard" else _atom_rows(lit, variables, s, facts) for lit in rule.body],
+                [_atom_rows(lit, variables, s, facts) if lit.feeds_neuron else None for lit in rule.body],
             )
         )
     return Grounding(template, facts, queries, derived, groundings, template_facts)
@@ -131,6 +135,9 @@ def _check(
     for name, arity in known:
         arities.setdefault(name, set()).add(arity)
     for rule in template.rules:
+        if not any(lit.feeds_neuron for lit in rule.body):
+            raise GroundingError(f"{rule.source}: every body literal of this rule is hidden (*) or negated (!), "
+                                 "so its neuron has no input")
         positive = {v for lit in rule.body if lit.negation != "hard" for v in lit.variables}
         for v in rule.head.variables:
             if v not in positive:
@@ -350,7 +357,7 @@ def _relevance(
             fresh = mask & ~keep[i]
             keep[i] |= mask
             for lit in rule.body:
-                if lit.signature in intensional and lit.negation != "hard":
+                if lit.signature in intensional and lit.feeds_neuron:
                     rows = unique_rows(_atom_rows(lit, variables, substs[i][fresh], facts))
                     old = needed.get(lit.signature)
                     merged = rows if old is None else unique_rows(np.concatenate([old, rows]))

@@ -3,22 +3,31 @@
 The reference semantics (NeuraLogic's), for a rule ``W_h h :- W_1 b_1, ..., W_n b_n, o``:
 
 * a *fact neuron* (leaf) per ground fact used: its value, default 1.0; a template
-  fact ``[v] e(x).`` is a learnable weight: ``W_v · 1``;
+  fact is **one** neuron shared by every example: ``W_v · 1`` for a weighted one
+  (``[v] e(x).``: a learnable value), the leaf 1.0 for an unweighted one;
 * a *rule neuron* per grounding: ``act_rule(comb_i(W_i · b_i) + o)`` (unweighted
   literals have ``W = 1``; soft-negated ``~b`` enter as ``1 - b``);
 * an *aggregation neuron* per (rule, ground head): ``agg`` over the rule's groundings
   with that head (no activation);
-* an *atom neuron* per derived ground atom: ``act_atom(Σ_rules W_h · agg + offset_pred)``;
-* a query's output is its atom's neuron; a query nothing derives outputs ``0``.
+* an *atom neuron* per derived ground atom: ``act_atom(Σ_rules W_h · agg + offset_pred)``
+  (``pred/n [combination=product]``: a product over the rules instead of the sum);
+* hidden literals (``*p``) and hard-negated ones feed no neuron;
+* a query's output is its atom's neuron; a query nothing derives is an error, or with
+  ``allow_underivable`` outputs ``0`` (a placeholder leaf, not counted as a neuron).
+
+The constant leaf 1.0 under weighted template facts and the 0 placeholder are
+*helpers*: :func:`~liftnn.logic.checks.neuron_count` leaves them out, so that the count
+is the reference's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..graph import Graph, GraphBuilder
+from . import functions as _functions  # noqa: F401  (registers signum and count)
 from .facts import Signature
 from .ground import Grounding
 from .relations import lookup, unique_rows
@@ -32,21 +41,55 @@ from .template import (
 from .weights import WeightTable, number_weights
 
 
+class UnderivableQueryError(ValueError):
+    """A query that no rule derives and no fact states, naming the query's file:line."""
+
+
 @dataclass
 class Network:
-    """A neuralized dataset: the graph, its weights and the query targets (``[O]``)."""
+    """A neuralized dataset: the graph, its weights and the query targets (``[O]``);
+    ``origin[i]`` indexes :attr:`sources`, the file:line that made node ``i``; ``helpers``
+    are the nodes that are not neurons of the reference (see the module docstring)."""
 
     graph: Graph
     weights: WeightTable
     targets: np.ndarray
     stats: dict[str, int]
+    origin: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sources: list[str] = field(default_factory=list)
+    helpers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def where(self, node: int) -> str:
+        """The file:line that made ``node``."""
+        return self.sources[int(self.origin[node])] if 0 <= node < self.origin.size else self.sources[0]
 
 
-def neuralize(grounding: Grounding) -> Network:
+class _Origins:
+    """Which file:line made each node, recorded as node-id ranges while building."""
+
+    def __init__(self, default: str) -> None:
+        self.sources = [default]
+        self.index = {default: 0}
+        self.marks: list[tuple[int, int]] = [(0, 0)]
+
+    def at(self, b: GraphBuilder, where: str) -> None:
+        """Nodes created from now on come from ``where``."""
+        self.marks.append((b.num_nodes, self.index.setdefault(where, len(self.sources))))
+        if self.marks[-1][1] == len(self.sources):
+            self.sources.append(where)
+
+    def array(self, n: int) -> np.ndarray:
+        starts = np.array([m[0] for m in self.marks] + [n], dtype=np.int64)
+        return np.repeat(np.array([m[1] for m in self.marks], dtype=np.int64), np.diff(starts))
+
+
+def neuralize(grounding: Grounding, allow_underivable: bool = False) -> Network:
     """Build the computation graph of a grounding (see the module docstring)."""
     tpl, facts = grounding.template, grounding.facts
     weights = number_weights(tpl)
     b = GraphBuilder()
+    origins = _Origins(tpl.source)
+    helpers: list[int] = []
 
     # atom neurons: one per distinct head atom of the relevant groundings
     heads: dict[Signature, np.ndarray] = {}
@@ -56,12 +99,17 @@ def neuralize(grounding: Grounding) -> Network:
             heads[sig] = unique_rows(np.concatenate([heads[sig], rg.head_rows]) if sig in heads else rg.head_rows)
     bias_labels: set[str] = set()
     atom_ids: dict[Signature, np.ndarray] = {}
+    first_rule = {}
+    for r in tpl.rules:
+        first_rule.setdefault(r.head.signature, r.source)
     for sig, rows in heads.items():
         ps = tpl.predicate(sig)
         bias = weights.label(ps.offset)
         if bias:
             bias_labels.add(bias)
-        atom_ids[sig] = b.nodes(rows.shape[0], combine="sum", act=ps.activation or DEFAULT_ATOM_ACTIVATION, bias=bias)
+        origins.at(b, first_rule[sig])
+        atom_ids[sig] = b.nodes(rows.shape[0], combine=ps.combination or DEFAULT_COMBINATION,
+                                act=ps.activation or DEFAULT_ATOM_ACTIVATION, bias=bias)
 
     fact_cache: dict[Signature, tuple[np.ndarray, np.ndarray]] = {}  # rows -> node ids of used facts
 
@@ -87,23 +135,39 @@ def neuralize(grounding: Grounding) -> Network:
             fact_cache[sig] = (known_rows, known_ids)
         return known_ids[lookup(known_rows, rows)]
 
+    shared: dict[int, int] = {}  # template fact index -> its one node
+    unit: list[int] = []  # the constant leaf 1.0 under weighted template facts
+
+    def _template_fact(k: int) -> int:
+        if k not in shared:
+            lit, fwhere = tpl.facts[k]
+            origins.at(b, fwhere)
+            if lit.weight is None:
+                shared[k] = b.input(1.0)
+            else:
+                if not unit:
+                    unit.append(b.input(1.0))
+                    helpers.append(unit[0])
+                shared[k] = int(b.nodes(1)[0])
+                b.connect(np.array(unit), np.array([shared[k]]), weights.label(lit.weight, fwhere))
+        return shared[k]
+
     def _make_facts(sig: Signature, rows: np.ndarray, where: str) -> np.ndarray:
         out = np.full(rows.shape[0], -1, dtype=np.int64)
         if sig in facts.tables:
             pos = lookup(facts.tables[sig], rows)
             ok = pos >= 0
             vids = facts.value_ids[sig][pos[ok]]
+            origins.at(b, where)
             out[ok] = b.inputs([facts.value(v) for v in vids.tolist()])
         if sig in grounding.template_facts and (out < 0).any():
-            for lit, fwhere in tpl.facts:
+            for k, (lit, _) in enumerate(tpl.facts):
                 if lit.signature != sig:
                     continue
                 consts = np.array([facts.symbols.id(t) for t in lit.terms], dtype=np.int64)
                 hit = (out < 0) & np.all(rows[:, 1:] == consts, axis=1)
                 if hit.any():
-                    one = b.inputs(np.ones(int(hit.sum())))
-                    out[hit] = b.nodes(one.size)
-                    b.connect(one, out[hit], weights.label(lit.weight, fwhere))
+                    out[hit] = _template_fact(k)
         if (out < 0).any():
             raise ValueError(f"{where}: internal error: atom of {sig[0]}/{sig[1]} is neither derived nor a fact")
         return out
@@ -115,18 +179,21 @@ def neuralize(grounding: Grounding) -> Network:
             continue
         rule = rg.rule
         offset = weights.label(rule.offset, rule.source)
+        origins.at(b, rule.source)
         rule_nodes = b.nodes(g, combine=rule.combination or DEFAULT_COMBINATION,
                              act=rule.activation or DEFAULT_RULE_ACTIVATION, bias=offset)
         for lit, rows in zip(rule.body, rg.body_rows, strict=True):
-            if rows is None:
+            if rows is None:  # hard-negated or hidden: a condition, not an input
                 continue
             child = node_of(lit.signature, rows, rule.source)
             if lit.negation == "soft":
+                origins.at(b, rule.source)
                 child = _negate(b, negations, child)
             b.connect(child, rule_nodes, weights.label(lit.weight, rule.source))
         # aggregation neuron per distinct head atom of this rule
         head_pos = lookup(heads[rule.head.signature], rg.head_rows)
         uniq, agg_of = np.unique(head_pos, return_inverse=True)
+        origins.at(b, rule.source)
         agg = b.nodes(uniq.size, combine=rule.aggregation or DEFAULT_AGGREGATION)
         b.connect(rule_nodes, agg[agg_of])
         b.connect(agg, atom_ids[rule.head.signature][uniq], weights.label(rule.head.weight, rule.source))
@@ -149,18 +216,47 @@ def neuralize(grounding: Grounding) -> Network:
                 sub = np.flatnonzero(rest)[in_facts]
                 if sub.size:
                     ids[sub] = node_of(sig, rows[sub], grounding.queries.where[qs[0]])
-        if (ids < 0).any():  # nothing derives these queries: the reference outputs 0
+        if (ids < 0).any():
+            bad = qs[int(np.flatnonzero(ids < 0)[0])]
+            if not allow_underivable:
+                raise UnderivableQueryError(_underivable(grounding, bad))
             if zero is None:
                 zero = b.inputs(np.zeros(1))
+                helpers.append(int(zero[0]))
             ids[ids < 0] = zero[0]
         outputs[qs] = ids
 
     for label, shape in _shapes(weights, bias_labels | _rule_offsets(grounding, weights)).items():
         b.weight(label, shape)
     b.outputs(outputs, np.arange(outputs.size))
-    graph = b.build(num_samples=len(grounding.queries))
-    stats = {**grounding.facts.stats(), **grounding.stats(), "neurons": graph.num_nodes}
-    return Network(graph, weights, grounding.queries.target, stats)
+    origin = origins.array(b.num_nodes)
+    try:
+        graph = b.build(num_samples=len(grounding.queries))
+    except ValueError as err:
+        nodes = getattr(err, "nodes", None)
+        if not nodes:
+            raise
+        lines = sorted({origins.sources[int(origin[n])] for n in nodes})
+        raise ValueError(f"{lines[0]}: the ground network is cyclic: an atom depends on itself through the "
+                         f"rules at {', '.join(lines)}") from None
+    stats = {**grounding.facts.stats(), **grounding.stats(), "neurons": graph.num_nodes - len(helpers)}
+    return Network(graph, weights, grounding.queries.target, stats, origin, origins.sources,
+                   np.array(sorted(helpers), dtype=np.int64))
+
+
+def _underivable(grounding: Grounding, q: int) -> str:
+    """The message for a query nothing derives: which, and why that is likely."""
+    qs, tpl = grounding.queries, grounding.template
+    sig = qs.signatures[q]
+    atom = f"{sig[0]}({', '.join(grounding.facts.symbols.names[i] for i in qs.rows[q][1:])})" if sig[1] else sig[0]
+    if not tpl.rules and not tpl.facts:
+        why = f"the template {tpl.source} has no rules"
+    elif not any(r.head.signature == sig for r in tpl.rules):
+        why = f"no rule of {tpl.source} has the head {sig[0]}/{sig[1]}"
+    else:
+        why = f"the rules for {sig[0]}/{sig[1]} in {tpl.source} ground nothing for it in this example"
+    return (f"{qs.where[q]}: query {atom} cannot be derived: {why} (allow_underivable=True, or "
+            "--allow-underivable, makes such queries output 0)")
 
 
 def _negate(b: GraphBuilder, cache: dict[int, int], child: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ Every error names ``file:line:column``.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,10 @@ def _number(src: _Source) -> float:
     t = src.next()
     if t.kind != "number":
         src.fail(f"expected a number, found {t.text!r}", t)
-    return float(t.text)
+    value = float(t.text)
+    if not math.isfinite(value):
+        src.fail(f"number {t.text} is out of the float64 range", t)
+    return value
 
 
 def _numbers_until(src: _Source, close: str) -> list[float]:
@@ -181,7 +185,7 @@ def _weight(src: _Source) -> Weight:
         src.next()
         name = _name(src)
         if not src.at("="):
-            return Weight((), None, False, name)  # reference; shape resolved by the first definition
+            return Weight((), None, False, name, reference=True)  # resolved to the definition by name
         src.next()
     fixed = src.at("<")
     if fixed:
@@ -208,6 +212,11 @@ def _literal(src: _Source, weight: Weight | None = None, allow_variables: bool =
     neg = None
     if src.at("~") or src.at("!"):
         neg = "soft" if src.next().text == "~" else "hard"
+    hidden = src.at("*")
+    if hidden:
+        src.next()
+    if src.at("@"):
+        src.fail("built-in predicates (@name) are not supported")
     t = src.peek()
     if t is None or t.kind != "name" or t.text[0].isupper() or t.text[0] == "_":
         src.fail(f"expected a predicate name (lower case), found {t.text if t else 'end of input'!r}", t)
@@ -219,6 +228,8 @@ def _literal(src: _Source, weight: Weight | None = None, allow_variables: bool =
             tt = src.next()
             if tt.kind not in ("name", "number"):
                 src.fail(f"expected a term, found {tt.text!r}", tt)
+            if src.at("("):
+                src.fail(f"{pred}(...) applies a function to a literal; inline functions are not supported", t)
             if tt.kind == "name" and (tt.text[0].isupper() or tt.text[0] == "_"):
                 if not allow_variables:
                     src.fail(f"variable {tt.text} in a ground fact", tt)
@@ -230,7 +241,7 @@ def _literal(src: _Source, weight: Weight | None = None, allow_variables: bool =
                 continue
             src.expect(")")
             break
-    return Literal(pred, tuple(terms), weight, neg)
+    return Literal(pred, tuple(terms), weight, neg, hidden)
 
 
 def _metadata(src: _Source) -> dict[str, tuple[str, str]]:
@@ -244,6 +255,8 @@ def _metadata(src: _Source) -> dict[str, tuple[str, str]]:
         if src.at("$"):
             src.next()
         val_tok = src.next()
+        if src.at("("):
+            src.fail(f"parameterised setting {key}={val_tok.text}(...) is not supported", val_tok)
         out[key] = (val_tok.text.strip("\"'").lower(), src.where(key_tok))
         if src.at(","):
             src.next()
@@ -268,14 +281,17 @@ _RULE_KEYS = {"activation", "transformation", "aggregation", "combination"}
 # ----------------------------------------------------------------------------- templates
 
 
-def parse_template(text: str, name: str = "<template>", base: Path | None = None) -> Template:
-    """Parse template text; ``import path`` lines are resolved relative to ``base``."""
+def parse_template(
+    text: str, name: str = "<template>", base: Path | None = None, importing: tuple[Path, ...] = ()
+) -> Template:
+    """Parse template text; ``import path`` lines are resolved relative to ``base``
+    (``importing``: the files whose imports led here, to report import cycles)."""
     src = _Source(text, name)
-    tpl = Template()
+    tpl = Template(source=name)
     while not src.done():
         t = src.peek()
         if t.kind == "name" and t.text == "import" and src.peek(1) is not None and not src.at("(", 1):
-            tpl.add(_import(src, base))
+            tpl.add(_import(src, base, importing))
         elif t.kind == "name" and src.at("/", 1):
             _predicate_line(src, tpl)
         elif src.at("[") and not _starts_weight(src):
@@ -286,7 +302,7 @@ def parse_template(text: str, name: str = "<template>", base: Path | None = None
     return tpl
 
 
-def _import(src: _Source, base: Path | None) -> Template:
+def _import(src: _Source, base: Path | None, importing: tuple[Path, ...]) -> Template:
     start = src.next()
     line = src.line_of(start)
     end = src.line_starts[line] if line < len(src.line_starts) else len(src.text)
@@ -294,9 +310,12 @@ def _import(src: _Source, base: Path | None) -> Template:
     while not src.done() and src.peek().pos < end:
         src.next()
     path = (base or Path(".")) / rel
-    if not path.exists():
+    if not path.is_file():
         src.fail(f"imported file {rel!r} not found (looked at {path})", start)
-    return load_template(path)
+    if path.resolve() in importing:
+        chain = " -> ".join(p.name for p in (*importing, path.resolve()))
+        src.fail(f"import cycle: {chain}", start)
+    return load_template(path, importing)
 
 
 def _predicate_line(src: _Source, tpl: Template) -> None:
@@ -310,19 +329,44 @@ def _predicate_line(src: _Source, tpl: Template) -> None:
     ps = tpl.predicates.setdefault(sig, PredicateSettings())
     if src.at("[") and not _starts_weight(src):
         meta = _metadata(src)
-        unknown = set(meta) - {"activation", "transformation", "combination"}
+        unknown = set(meta) - _PREDICATE_KEYS
         if unknown:
             key = sorted(unknown)[0]
             raise TemplateSyntaxError(
-                f"{meta[key][1]}: predicate {name}/{sig[1]} cannot take {key!r} (allowed: activation)"
+                f"{meta[key][1]}: predicate {name}/{sig[1]} cannot take {key!r} (allowed: {sorted(_PREDICATE_KEYS)})"
             )
         ps.activation = _setting(meta, ("activation", "transformation"), ACTIVATION_ALIASES, "activation") or (
             ps.activation
         )
+        comb = _setting(meta, ("combination",), COMBINATION_ALIASES, "combination")
+        if comb in ("max", "min"):
+            raise TemplateSyntaxError(f"{meta['combination'][1]}: combination={comb} of atom neurons is not supported")
+        ps.combination = comb or ps.combination
+        if "offset" in meta:
+            value, where = meta["offset"]
+            try:
+                number = float(value)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number):
+                raise TemplateSyntaxError(f"{where}: offset={value} must be a finite number")
+            _set_offset(ps, Weight((), (number,), fixed=True), f"{name}/{sig[1]}", where)
     elif _starts_weight(src):
-        ps.offset = _weight(src)
+        _set_offset(ps, _weight(src), f"{name}/{sig[1]}", src.where(name_tok))
     else:
         src.fail(f"expected [metadata] or an offset weight after {name}/{sig[1]}", name_tok)
+
+
+_PREDICATE_KEYS = {"activation", "transformation", "combination", "offset"}
+
+
+def _set_offset(ps: PredicateSettings, offset: Weight, pred: str, where: str) -> None:
+    """A predicate's offset; declaring it again differently is an error, not a silent override."""
+    if ps.offset is not None and ps.offset != offset:
+        raise TemplateSyntaxError(
+            f"{where}: predicate {pred} already has the offset {ps.offset}; declared again as {offset}"
+        )
+    ps.offset = offset
 
 
 def _rule_or_fact(src: _Source, tpl: Template) -> None:
@@ -376,12 +420,24 @@ def _rule_or_fact(src: _Source, tpl: Template) -> None:
     )
 
 
-def load_template(path: str | Path) -> Template:
+def load_template(path: str | Path, importing: tuple[Path, ...] = ()) -> Template:
     """Parse a template file (its ``import`` lines relative to its folder)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such template file: {path}")
-    return parse_template(path.read_text(), str(path), path.parent)
+    if not path.is_file():
+        raise TemplateSyntaxError(f"{path}: is a directory, not a template file")
+    return parse_template(read_text(path), str(path), path.parent, (*importing, path.resolve()))
+
+
+def read_text(path: Path) -> str:
+    """A text file's contents; undecodable bytes are an error naming the file and line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise TemplateSyntaxError(f"{path}:{line}: bytes that are not UTF-8 text ({err.reason})") from None
 
 
 # ----------------------------------------------------------------------------- examples and queries
@@ -397,40 +453,75 @@ class GroundFact:
 
 
 def _ground_literal(src: _Source) -> tuple[Literal, tuple[float, ...] | None]:
+    """``[value | <value>] atom``: a fact or query with its optional value (fixed or not alike)."""
     value = None
     if _starts_weight(src):
+        tok = src.peek()
+        if src.at("$"):
+            src.fail("a fact value cannot be a named weight", tok)
+        fixed = src.at("<")
+        if fixed:
+            src.next()
         w = _value(src)
+        if fixed:
+            src.expect(">")
         if w.init is None:
-            src.fail("a fact value must be a number or a vector of numbers")
+            src.fail("a fact value must be a number or a vector of numbers", tok)
         value = w.init
     lit = _literal(src, None, allow_variables=False)
+    if lit.negation or lit.hidden:
+        src.fail(f"a fact cannot be negated or hidden: {lit}")
     return lit, value
 
 
-def parse_examples(text: str, name: str = "<examples>") -> list[list[GroundFact]]:
-    """Examples: each a ``,``-separated list of (valued) ground facts ending in ``.``.
+def _facts_until_dot(src: _Source, first: GroundFact | None = None) -> list[GroundFact]:
+    """``fact, fact, ... .`` (a trailing comma before the dot is tolerated)."""
+    facts = [first] if first is not None else []
+    if first is not None:
+        if not src.at(","):
+            src.expect(".")
+            return facts
+        src.next()
+    while True:
+        tok = src.peek()
+        lit, value = _ground_literal(src)
+        facts.append(GroundFact(lit, value, f"{src.name}:{src.line_of(tok)}"))
+        if src.at(","):
+            src.next()
+            if src.at("."):
+                src.next()
+                return facts
+            continue
+        src.expect(".")
+        return facts
 
-    A leading ``label :-`` (as in ``1.0 predict :- ...``) is not supported here;
-    put queries in their own file.
-    """
+
+def parse_example_file(text: str, name: str = "<examples>") -> tuple[list[list[GroundFact]], list[Query]]:
+    """Examples, each a ``,``-separated list of (valued) ground facts ending in ``.``, and the
+    queries written into the file itself: an entry ``[target] query :- facts.`` is an example
+    whose query (with its target) is ``query``."""
     src = _Source(text, name)
     examples: list[list[GroundFact]] = []
+    queries: list[Query] = []
     while not src.done():
-        facts: list[GroundFact] = []
-        while True:
-            tok = src.peek()
-            lit, value = _ground_literal(src)
-            facts.append(GroundFact(lit, value, f"{name}:{src.line_of(tok)}"))
-            if src.at(","):
-                src.next()
-                if src.at("."):  # tolerate a trailing comma before the final dot
-                    src.next()
-                    break
-                continue
-            src.expect(".")
-            break
-        examples.append(facts)
-    return examples
+        tok = src.peek()
+        lit, value = _ground_literal(src)
+        where = f"{name}:{src.line_of(tok)}"
+        if src.at(":-") or src.at("<="):
+            src.next()
+            queries.append(Query(lit, value, len(examples), None, where))
+            examples.append(_facts_until_dot(src))
+        else:
+            examples.append(_facts_until_dot(src, GroundFact(lit, value, where)))
+    if queries and len(queries) != len(examples):
+        src.fail(f"{len(queries)} of {len(examples)} examples carry a query (`target query :- facts.`); "
+                 "give every example one, or none and a queries file")
+    return examples, queries
+
+
+def parse_examples(text: str, name: str = "<examples>") -> list[list[GroundFact]]:
+    """The examples of :func:`parse_example_file` (queries written into the file are dropped)."""
+    return parse_example_file(text, name)[0]
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,17 @@ ACTIVATION_ALIASES = {
     "abs": "abs",
     "softplus": "softplus",
     "elu": "elu",
+    "signum": "signum",
 }
-AGGREGATION_ALIASES = {"avg": "mean", "average": "mean", "mean": "mean", "sum": "sum", "max": "max", "min": "min"}
+AGGREGATION_ALIASES = {
+    "avg": "mean",
+    "average": "mean",
+    "mean": "mean",
+    "sum": "sum",
+    "max": "max",
+    "min": "min",
+    "count": "count",
+}
 COMBINATION_ALIASES = {
     "sum": "sum",
     "elproduct": "prod",
@@ -79,8 +88,11 @@ class Weight:
     init: tuple[float, ...] | None = None
     fixed: bool = False
     name: str | None = None
+    reference: bool = False  # a bare ``$name``: the weight defined elsewhere under that name
 
     def __str__(self) -> str:
+        if self.reference:
+            return f"${self.name}"
         if self.init is None:
             text = "{" + ",".join(str(d) for d in self.shape or (1,)) + "}"
         elif not self.shape:
@@ -98,13 +110,20 @@ def _num(x: float) -> str:
 
 @dataclass(frozen=True)
 class Literal:
-    """``[weight] [~|!] predicate(terms)``; ``negation`` is ``"soft"`` (``~``: value ``1 - x``)
-    or ``"hard"`` (``!``: the atom must be absent)."""
+    """``[weight] [~|!|*] predicate(terms)``; ``negation`` is ``"soft"`` (``~``: value ``1 - x``)
+    or ``"hard"`` (``!``: the atom must be absent); a *hidden* literal (``*``) must hold but
+    feeds no neuron (a purely logical condition)."""
 
     predicate: str
     terms: tuple[Term, ...] = ()
     weight: Weight | None = None
     negation: str | None = None
+    hidden: bool = False
+
+    @property
+    def feeds_neuron(self) -> bool:
+        """The literal's atom is an input of the rule neuron (not hard-negated, not hidden)."""
+        return self.negation != "hard" and not self.hidden
 
     @property
     def arity(self) -> int:
@@ -119,7 +138,7 @@ class Literal:
         return tuple(t for t in self.terms if isinstance(t, Var))
 
     def __str__(self) -> str:
-        neg = {"soft": "~", "hard": "!", None: ""}[self.negation]
+        neg = {"soft": "~", "hard": "!", None: ""}[self.negation] + ("*" if self.hidden else "")
         args = "(" + ", ".join(str(t) for t in self.terms) + ")" if self.terms else ""
         w = f"{self.weight} " if self.weight is not None else ""
         return f"{w}{neg}{self.predicate}{args}"
@@ -158,10 +177,12 @@ class Rule:
 
 @dataclass
 class PredicateSettings:
-    """Per-predicate settings: the atom neurons' activation and offset (bias)."""
+    """Per-predicate settings of the atom neurons: activation, offset (bias) and how they
+    combine the inputs of their rules (``combination``, default a sum)."""
 
     activation: str | None = None
     offset: Weight | None = None
+    combination: str | None = None
 
 
 @dataclass
@@ -171,6 +192,7 @@ class Template:
     rules: list[Rule] = field(default_factory=list)
     facts: list[tuple[Literal, str]] = field(default_factory=list)
     predicates: dict[tuple[str, int], PredicateSettings] = field(default_factory=dict)
+    source: str = "<template>"
 
     def add(self, item: Rule | Template) -> Template:
         if isinstance(item, Template):
@@ -180,6 +202,7 @@ class Template:
                 mine = self.predicates.setdefault(sig, PredicateSettings())
                 mine.activation = ps.activation or mine.activation
                 mine.offset = ps.offset or mine.offset
+                mine.combination = ps.combination or mine.combination
         else:
             self.rules.append(item)
         return self
@@ -192,8 +215,10 @@ class Template:
     def __str__(self) -> str:
         lines = [str(r) for r in self.rules] + [f"{lit}." for lit, _ in self.facts]
         for (name, arity), ps in self.predicates.items():
-            if ps.activation:
-                lines.append(f"{name}/{arity} [activation={_TEXT_NAMES.get(ps.activation, ps.activation)}]")
+            meta = [f"{k}={_TEXT_NAMES.get(v, v)}" for k, v in (("activation", ps.activation),
+                                                               ("combination", ps.combination)) if v]
+            if meta:
+                lines.append(f"{name}/{arity} [{', '.join(meta)}]")
             if ps.offset is not None:
                 lines.append(f"{name}/{arity} {ps.offset}")
         return "\n".join(lines)

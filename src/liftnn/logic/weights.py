@@ -2,8 +2,9 @@
 
 Per rule, in order: the head weight, the body weights left to right, the rule
 offset; then template facts; then predicate offsets. An unnamed weight is
-labelled ``w<k>`` by its position ``k`` in that order; a named weight (``$name``)
-keeps its name and is shared, its first definition giving shape and value.
+labelled ``w<k>`` by its position ``k`` in that order; a named weight (``$name=...``)
+keeps its name and is shared; a bare ``$name`` uses it wherever it is defined. Two
+definitions of one name must agree; a name used but never defined is an error.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from ..engine.params import random_weight
 from .template import Template, Weight
 
 
+class WeightError(ValueError):
+    """A named weight used but never defined, or defined twice differently, naming file:line."""
+
+
 @dataclass
 class WeightTable:
     """``weights[label]``: the definition of each label; ``order``: labels in numbering order."""
@@ -25,6 +30,7 @@ class WeightTable:
     weights: dict[str, Weight] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # label -> file:line of its first definition
+    defined: dict[str, tuple[Weight, str]] = field(default_factory=dict)  # $name -> (definition, file:line)
     _ids: dict[int, str] = field(default_factory=dict)
 
     def label(self, weight: Weight | None, where: str = "") -> str | None:
@@ -34,18 +40,15 @@ class WeightTable:
         key = id(weight)
         if key in self._ids:
             return self._ids[key]
+        if weight.reference:
+            if weight.name not in self.defined:
+                raise WeightError(f"{where}: weight ${weight.name} is used but never defined "
+                                  f"(define it once, e.g. ${weight.name}={{3,3}} or ${weight.name}=0.5)")
+            weight = self.defined[weight.name][0]
         if weight.name is not None and weight.name in self.weights:
-            first = self.weights[weight.name]
-            if (weight.init is not None or weight.shape) and weight.shape != first.shape:
-                raise ValueError(
-                    f"{where}: weight ${weight.name} redefined with shape {weight.shape}, "
-                    f"first defined with {first.shape}"
-                )
             label = weight.name
         else:
             label = weight.name if weight.name is not None else f"w{len(self.order)}"
-            if weight.name is not None and weight.init is None and not weight.shape:
-                weight = Weight((), None, weight.fixed, weight.name)
             self.weights[label] = weight
             self.order.append(label)
             self.sources[label] = where
@@ -85,6 +88,13 @@ class WeightTable:
 def number_weights(template: Template) -> WeightTable:
     """Label every weight of ``template`` in the reference order."""
     table = WeightTable()
+    for where, w in _occurrences(template):
+        if w is None or w.name is None or w.reference:
+            continue
+        first = table.defined.setdefault(w.name, (w, where))
+        if first[0] != w:
+            raise WeightError(f"{where}: weight ${w.name} is defined again as {w}, differently from "
+                              f"{first[0]} at {first[1]}; define it once and use ${w.name} elsewhere")
     for rule in template.rules:
         table.label(rule.head.weight, rule.source)
         for lit in rule.body:
@@ -95,3 +105,13 @@ def number_weights(template: Template) -> WeightTable:
     for ps in template.predicates.values():
         table.label(ps.offset)
     return table
+
+
+def _occurrences(template: Template) -> list[tuple[str, Weight | None]]:
+    """Every weight of the template with its file:line."""
+    out = []
+    for rule in template.rules:
+        out += [(rule.source, rule.head.weight), *((rule.source, lit.weight) for lit in rule.body),
+                (rule.source, rule.offset)]
+    out += [(where, lit.weight) for lit, where in template.facts]
+    return out + [(template.source, ps.offset) for ps in template.predicates.values()]

@@ -1,0 +1,68 @@
+"""Checks of a built network that need node dimensions, reported with template lines,
+and the neuron count in the reference's convention."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .neuralize import Network
+
+
+class VectorMaxWarning(UserWarning):
+    """max/min aggregation over vectors: liftnn takes it per component, the reference does not."""
+
+
+def check_network(network: Network) -> None:
+    """Check every weight shape against its inputs, naming the template line of a weight,
+    bias or node that does not fit; warn where max/min meets vectors; reject ``count`` of vectors."""
+    from ..engine.plan import WeightShapeError, node_dimensions
+
+    g = network.graph
+    try:
+        dim = node_dimensions(g, g.shapes)
+    except WeightShapeError as err:
+        raise ValueError(f"{network.weights.sources.get(err.label) or network.sources[0]}: {err}") from None
+    except ValueError as err:
+        node = getattr(err, "node", None)
+        if node is None:
+            raise
+        raise ValueError(f"{network.where(node)}: {err}") from None
+    for name in ("max", "min", "count"):
+        if name not in g.combines:
+            continue
+        nodes = np.flatnonzero((g.node_combine == g.combines.index(name)) & (dim > 1))
+        if not nodes.size:
+            continue
+        where = network.where(int(nodes[0]))
+        if name == "count":
+            raise ValueError(f"{where}: aggregation=count over vectors (dimension {dim[nodes[0]]}): the reference "
+                             "returns a scalar there; count scalar atoms instead")
+        warnings.warn(
+            f"{where}: {name} over vectors of dimension {dim[nodes[0]]} ({nodes.size} neurons) is taken per "
+            f"component; NeuraLogic instead picks the one input vector with the "
+            f"{'largest' if name == 'max' else 'smallest'} sum (see 'known differences' in docs/templates.md)",
+            VectorMaxWarning,
+            stacklevel=3,
+        )
+
+
+def neuron_count(network: Network) -> int:
+    """Neurons as the reference counts them: per query (sample), the neurons its output
+    depends on, summed over queries; shared neurons count once per query that uses them,
+    helper nodes (the constant 1.0 under template facts, the 0 of underivable queries) never.
+
+    ``reach[n, s]``: node ``n`` feeds sample ``s``, propagated from the outputs down,
+    level by level (memory ``N × S`` booleans: meant for tests and small datasets)."""
+    g = network.graph
+    reach = np.zeros((g.num_nodes, g.num_samples), dtype=bool)
+    reach[g.output_node, g.output_sample] = True
+    level = g.levels()
+    edge_level = level[g.edge_parent]
+    for lv in range(int(level.max(initial=0)), 0, -1):
+        e = np.flatnonzero(edge_level == lv)
+        np.logical_or.at(reach, g.edge_child[e], reach[g.edge_parent[e]])
+    per_node = reach.sum(axis=1)
+    per_node[network.helpers] = 0
+    return int(per_node.sum())
