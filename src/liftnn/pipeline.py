@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .data import GraphSet, KnowledgeBase, graph_facts, kb_facts, load
@@ -15,18 +15,66 @@ from .train import Problem
 ZOO = (*MODELS, "kbe", "mp")
 
 
+@dataclass(frozen=True)
+class Preset:
+    """Defaults of the model and of training; every field can be overridden on its own.
+
+    ``default`` learns well out of the box: a GIN-style template for graphs (ReLU, sum
+    aggregation, an average readout into a sigmoid output), binary cross-entropy, Adam
+    at lr 0.01 with early stopping on a 10 % validation split. ``paper`` is the lifting
+    paper's set-up: a 2-layer GCN with sigmoids and width 10, MSE, no early stopping.
+    """
+
+    graph_model: str
+    dim: int
+    activation: str
+    epochs: int
+    lr: float
+    loss: str
+    patience: int
+    val_fraction: float
+
+    def train_settings(self) -> dict[str, object]:
+        """The :class:`~liftnn.train.TrainConfig` fields this preset sets."""
+        return {"epochs": self.epochs, "lr": self.lr, "loss": self.loss, "patience": self.patience}
+
+
+PRESETS = {
+    "default": Preset("gin", 16, "relu", 200, 0.01, "bce", 30, 0.1),
+    "paper": Preset("gcn", 10, "sigmoid", 100, 0.01, "mse", 0, 0.0),
+}
+
+
+def preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
 @dataclass
 class ModelSpec:
     """Which model to unfold: a zoo name (or ``mp``, the direct message-passing builder)
-    or a template file, with its sizes. ``None``: ``gcn`` for graphs, ``kbe`` for knowledge
-    bases, the folder's ``template.txt`` for NeuraLogic files."""
+    or a template file, with its sizes. ``None`` takes the preset's value (the model:
+    the preset's graph model for graphs, ``kbe`` for knowledge bases, the folder's
+    ``template.txt`` for NeuraLogic files)."""
 
     model: str | None = None
     layers: int | None = None
-    dim: int = 10
-    activation: str = "sigmoid"
+    dim: int | None = None
+    activation: str | None = None
     negatives: int = 1
     seed: int = 0
+    preset: str = "default"
+
+    def resolved(self, knowledge_base: bool) -> ModelSpec:
+        """Every ``None`` replaced by the preset's value."""
+        p = preset(self.preset)
+        return replace(self, model=self.model or ("kbe" if knowledge_base else p.graph_model),
+                       dim=self.dim or p.dim, activation=self.activation or p.activation)
+
+    @staticmethod
+    def field_names() -> tuple[str, ...]:
+        return tuple(f.name for f in fields(ModelSpec))
 
 
 @dataclass
@@ -37,29 +85,33 @@ class Loaded:
     stats: dict[str, object] = field(default_factory=dict)
     template: Template | None = None
     kb: KnowledgeBase | None = None
+    graphs: GraphSet | None = None
+    spec: ModelSpec | None = None
 
 
-def _neuralogic_files(folder: Path) -> tuple[Path, Path] | None:
+def neuralogic_files(folder: Path) -> tuple[Path, Path] | None:
     for ex, q in (("examples.txt", "queries.txt"), ("examples", "queries"), ("trainExamples.txt", "trainQueries.txt")):
         if (folder / ex).exists() and (folder / q).exists():
             return folder / ex, folder / q
     return None
 
 
-def load_problem(dataset: str | Path, spec: ModelSpec) -> Loaded:
-    """Resolve ``dataset`` (a path or a bundled name) and build ``spec``'s model over it."""
+def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec) -> Loaded:
+    """Resolve ``dataset`` (a path, a bundled name, or data already read) and build ``spec``'s model over it."""
     t0 = time.perf_counter()
     path = Path(dataset)
-    files = _neuralogic_files(path) if path.is_dir() else None
+    files = neuralogic_files(path) if path.is_dir() else None
     if files is not None:
         template_path = Path(spec.model) if spec.model and Path(spec.model).is_file() else path / "template.txt"
         if not template_path.is_file():
             raise ValueError(f"{path} holds NeuraLogic examples: pass --model TEMPLATE_FILE (no template.txt there)")
         template = load_template(template_path)
         facts, queries = load_dataset(*files)
-        return _from_template(template, facts, queries, path.name, t0)
-    data = load(dataset)
-    spec = replace(spec, model=spec.model or ("kbe" if isinstance(data, KnowledgeBase) else "gcn"))
+        loaded = _from_template(template, facts, queries, path.name, t0)
+        loaded.spec = spec
+        return loaded
+    data = dataset if isinstance(dataset, GraphSet | KnowledgeBase) else load(dataset)
+    spec = spec.resolved(isinstance(data, KnowledgeBase))
     template_file = Path(spec.model) if spec.model not in ZOO else None
     if template_file is not None and not template_file.is_file():
         raise ValueError(f"unknown model {spec.model!r}: a zoo name ({', '.join(ZOO)}) or a template file")
@@ -75,13 +127,14 @@ def load_problem(dataset: str | Path, spec: ModelSpec) -> Loaded:
             )
         )
         loaded = _from_template(template, facts, queries, data.name, t0, data.stats())
-        loaded.kb = data
+        loaded.kb, loaded.spec = data, spec
         return loaded
     assert isinstance(data, GraphSet)
     if spec.model == "mp":
         graph = message_passing_graph(data, layers=spec.layers or 2, dim=spec.dim, act=spec.activation)
         problem = Problem.from_graph(graph, data.y, data.name)
-        return Loaded(problem, {"dataset": data.stats(), "build_seconds": time.perf_counter() - t0})
+        return Loaded(problem, {"dataset": data.stats(), "build_seconds": time.perf_counter() - t0},
+                      graphs=data, spec=spec)
     if spec.model == "kbe":
         raise ValueError(f"{data.name} is a set of graphs: kbe is for knowledge bases")
     template = (
@@ -92,7 +145,9 @@ def load_problem(dataset: str | Path, spec: ModelSpec) -> Loaded:
         )
     )
     facts, queries = graph_facts(data)
-    return _from_template(template, facts, queries, data.name, t0, data.stats())
+    loaded = _from_template(template, facts, queries, data.name, t0, data.stats())
+    loaded.graphs, loaded.spec = data, spec
+    return loaded
 
 
 def _from_template(

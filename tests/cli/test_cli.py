@@ -21,7 +21,7 @@ def test_compress_json_verifies_and_lifts(data_dir: Path, capsys) -> None:  # no
 
 def test_compress_text_table_with_timing(data_dir: Path, capsys) -> None:  # noqa: ANN001
     rc = main(["compress", str(data_dir / "molecules/tudataset/PTC_MR"), "--scope", "dataset", "--timing",
-               "--method", "value", "--digits", "12"])
+               "--method", "value", "--digits", "12", "--preset", "paper"])
     text = capsys.readouterr().out
     assert rc == 0
     assert "method=value scope=dataset" in text and "verify OK" in text and "forward+backward" in text

@@ -1,238 +1,147 @@
-"""liftnn: lift structured neural models so they train faster, computing the same function."""
+"""liftnn: lift structured neural models so they train faster, computing the same function.
+
+This module only parses arguments (standard library only, so ``--help`` and argument
+errors are instant); each command's work is in :mod:`liftnn.cli.commands`, imported
+once the arguments are known. A new command: a ``_<name>_parser`` function here, a
+``cmd_<name>`` function there, and an entry in :data:`COMMANDS`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-import time
 
-import numpy as np
-import torch
-from tqdm import tqdm
-
-from .. import compress, verify
-from ..engine.timing import forward_backward_seconds
-from ..pipeline import ZOO, ModelSpec, load_problem
-from ..train import TrainConfig, cross_validate, fit, kbc_ranking, summarize, train_val_split
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="liftnn", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    info = sub.add_parser("info", help="dataset and computation-graph statistics")
-    _model_args(info)
-
-    comp = sub.add_parser("compress", help="lift a model's computation graph, verify it, time it")
-    _model_args(comp)
-    comp.add_argument("--method", choices=["exact", "value"], default="exact")
-    comp.add_argument("--digits", type=int, default=12, help="significant digits (value method)")
-    comp.add_argument("--inits", type=int, default=1, help="random weight draws (value method)")
-    comp.add_argument("--scope", choices=["sample", "dataset", "both"], default="both")
-    comp.add_argument("--no-prune", action="store_true", help="keep identity nodes")
-    comp.add_argument("--trials", type=int, default=2, help="verification weight draws (0: skip)")
-    comp.add_argument("--timing", action="store_true", help="time forward+backward, unlifted vs lifted")
-
-    tr = sub.add_parser("train", help="train (optionally cross-validated) on lifted graphs")
-    _model_args(tr)
-    tr.add_argument("--epochs", type=int, default=100)
-    tr.add_argument("--lr", type=float, default=0.01)
-    tr.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
-    tr.add_argument("--loss", choices=["mse", "bce", "ce"], default="mse")
-    tr.add_argument("--batch-size", type=int, default=0, help="0: full batch, 1: per-sample steps, k: mini-batches")
-    tr.add_argument("--folds", type=int, default=0, help="k-fold cross-validation (0: one 80/20 split)")
-    tr.add_argument("--patience", type=int, default=0, help="early stopping on a validation split (0: off)")
-    tr.add_argument("--val-fraction", type=float, default=0.0)
-    tr.add_argument("--no-lift", action="store_true", help="train on the unlifted graph")
-    tr.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    tr.add_argument("--device", default="cpu")
-    tr.add_argument("--checkpoint", help="write weights, configuration and template here")
-
-    bench = sub.add_parser("bench", help="run the experiments of the benchmarks folder")
-    bench.add_argument(
-        "experiment", nargs="?", default="quick", choices=["quick", "table1", "lifting", "digits", "accuracy", "all"]
-    )
-    bench.add_argument("--out", default="benchmarks/results")
-    bench.add_argument("--json", action="store_true")
-    return parser
+PRESETS = ("default", "paper")
+MODELS = "gcn, gcn_bonds, sage, gin, graphlets (graphs), kbe (knowledge bases), mp (direct message passing)"
+DATASET_HELP = (
+    "a bundled or downloadable name (see `liftnn datasets`), a TUDataset folder (or a PyG TUDataset root with "
+    "raw/), a PyG file (torch.save of a list of Data or an InMemoryDataset), a triples folder, a NeuraLogic "
+    "folder (examples.txt, queries.txt, template.txt), an NCI-GI50 line file, a SMILES .csv or an .sdf file; "
+    "formats: docs/formats.md"
+)
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "dataset",
-        help="a TU, triples or NeuraLogic folder, an NCI-GI50/SMILES/SDF file, or a bundled "
-        "name (MUTAG, NATIONS, KINSHIPS, UMLS, NCI200)",
-    )
-    p.add_argument(
-        "--model",
-        default=None,
-        help=f"a zoo name ({', '.join(ZOO)}) or a template file (default: gcn for graphs, kbe for knowledge bases)",
-    )
-    p.add_argument("--layers", type=int, default=None)
-    p.add_argument("--dim", type=int, default=10)
-    p.add_argument("--act", default="sigmoid")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("dataset", help=DATASET_HELP)
+    p.add_argument("--preset", choices=PRESETS, default="default",
+                   help="default: a GIN-style model (ReLU, sum aggregation, BCE) that learns well; paper: the "
+                        "lifting paper's settings (2-layer GCN, sigmoid, MSE). Flags below override it")
+    p.add_argument("--model", default=None, help=f"a zoo name ({MODELS}) or a template file (default: the preset's)")
+    p.add_argument("--layers", type=int, default=None, help="message-passing layers (default: the model's own)")
+    p.add_argument("--dim", type=int, default=None, help="width of every embedding and hidden layer "
+                                                         "(default: 16, paper preset 10)")
+    p.add_argument("--act", default=None, help="activation of the hidden layers: relu, sigmoid, tanh, ... "
+                                               "(default: relu, paper preset sigmoid)")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, splits and batch order (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
-def _load(args: argparse.Namespace):  # noqa: ANN202
-    return load_problem(args.dataset, ModelSpec(args.model, args.layers, args.dim, args.act, seed=args.seed))
+def _info_parser(sub: argparse._SubParsersAction) -> None:
+    _model_args(sub.add_parser("info", help="dataset and computation-graph statistics"))
 
 
-def cmd_info(args: argparse.Namespace) -> dict:
-    loaded = _load(args)
-    return {**loaded.stats, "graph": loaded.problem.graph.summary()}
+def _compress_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compress", help="lift a model's computation graph, verify it, time it")
+    _model_args(p)
+    p.add_argument("--method", choices=["exact", "value"], default="exact",
+                   help="exact: structural, lossless for any weights; value: the paper's evaluate-and-round")
+    p.add_argument("--digits", type=int, default=12, help="significant digits (value method; default 12)")
+    p.add_argument("--inits", type=int, default=1, help="random weight draws (value method; default 1)")
+    p.add_argument("--scope", choices=["sample", "dataset", "both"], default="both",
+                   help="lift within each sample, across the whole dataset, or report both (default)")
+    p.add_argument("--no-prune", action="store_true", help="keep identity nodes")
+    p.add_argument("--trials", type=int, default=2, help="verification weight draws (0: skip; default 2)")
+    p.add_argument("--timing", action="store_true", help="time forward+backward, unlifted vs lifted")
 
 
-def cmd_compress(args: argparse.Namespace) -> dict:
-    loaded = _load(args)
-    problem = loaded.problem
-    graph = problem.graph
-    scopes = ["sample", "dataset"] if args.scope == "both" else [args.scope]
-    result: dict = {**loaded.stats, "graph": graph.summary(), "runs": []}
-    params = problem.init(args.seed, torch.float32, None)
-    target = torch.tensor(problem.targets, dtype=torch.float32)[:, None]
-    if args.timing:
-        result["unlifted_seconds"] = forward_backward_seconds(graph, params, target)
-    for scope in tqdm(scopes, desc="lifting", disable=args.json or not sys.stderr.isatty(), leave=False):
-        lifted, report = compress(
-            graph, method=args.method, digits=args.digits, inits=args.inits, scope=scope, prune=not args.no_prune
-        )
-        run = {"report": report.as_dict(), "text": str(report)}
-        if args.trials:
-            check = verify(graph, lifted, trials=args.trials, raise_on_error=False)
-            run["verify"] = {
-                "ok": check.ok,
-                "max_output_error": check.max_output_error,
-                "max_gradient_error": check.max_gradient_error,
-                "text": str(check),
-            }
-        if args.timing:
-            run["lifted_seconds"] = forward_backward_seconds(lifted, params, target)
-            run["speedup"] = result["unlifted_seconds"] / run["lifted_seconds"]
-        result["runs"].append(run)
-    return result
+def _train_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train (optionally cross-validated) on lifted graphs; save a checkpoint")
+    _model_args(p)
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: 200, paper preset 100)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 0.01)")
+    p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="default adam")
+    p.add_argument("--loss", choices=["mse", "bce", "ce"], default=None,
+                   help="mse (the paper's), bce (binary cross-entropy), ce (cross-entropy over classes); "
+                        "default: bce, paper preset mse")
+    p.add_argument("--batch-size", type=int, default=0, help="0: full batch (default), 1: per-sample steps, "
+                                                              "k: mini-batches of k samples")
+    p.add_argument("--folds", type=int, default=0, help="k-fold cross-validation (0: one stratified 80/20 split)")
+    p.add_argument("--patience", type=int, default=None,
+                   help="early stopping: epochs without a better validation loss (0: off; default: 30, "
+                        "paper preset 0)")
+    p.add_argument("--val-fraction", type=float, default=None,
+                   help="share of the training samples held out for early stopping (default: 0.1 with "
+                        "patience, else 0)")
+    p.add_argument("--no-lift", action="store_true", help="train on the unlifted graph (same results, slower)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="default float32")
+    p.add_argument("--device", default="cpu",
+                   help="torch device to train on: cpu (default), cuda, cuda:1, mps; an error if it is absent")
+    p.add_argument("--checkpoint", metavar="FILE",
+                   help="save the trained model here (checked before training; with --folds, a model trained "
+                        "on all samples after cross-validation); load it with `liftnn predict` or liftnn.load")
+    p.add_argument("--force", action="store_true", help="let --checkpoint replace a file that is not a checkpoint")
 
 
-def cmd_train(args: argparse.Namespace) -> dict:
-    loaded = _load(args)
-    problem = loaded.problem
-    config = TrainConfig(
-        epochs=args.epochs,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        loss=args.loss,
-        batch_size=args.batch_size,
-        lift=not args.no_lift,
-        patience=args.patience,
-        seed=args.seed,
-        dtype=args.dtype,
-        device=args.device,
-        checkpoint=args.checkpoint,
-    )
-    result: dict = {**loaded.stats, "graph": problem.graph.summary(), "config": config.__dict__}
-    folds = max(args.folds, 1)
-    bar = tqdm(total=folds * args.epochs, desc="training", disable=args.json or not sys.stderr.isatty(), leave=False)
-
-    def progress(fold: int, epoch: int, loss: float) -> None:
-        bar.update(1)
-        bar.set_postfix(fold=fold, loss=f"{loss:.4f}")
-
-    t0 = time.perf_counter()
-    if args.folds >= 2:
-        histories = cross_validate(problem, config, args.folds, args.val_fraction, progress)
-    else:
-        rows = np.arange(problem.num_samples)
-        train, test = train_val_split(rows, problem.targets, 0.2, args.seed)
-        train, val = train_val_split(train, problem.targets, args.val_fraction, args.seed + 1)
-        params, hist = fit(
-            problem, train, config, val_rows=val, test_rows=test, progress=lambda e, loss: progress(0, e, loss)
-        )
-        histories = [hist]
-        if loaded.kb is not None and "test" in loaded.kb.splits:
-            result["kbc"] = kbc_ranking(loaded.kb, loaded.template, params, "test")
-    bar.close()
-    result["folds"] = [
-        {
-            "train": h.train,
-            "test": h.test,
-            "epochs": len(h.epoch_loss),
-            "best_epoch": h.best_epoch,
-            "build_seconds": h.build_seconds,
-            "seconds_per_epoch": h.seconds_per_epoch,
-            "nodes": h.nodes,
-            "final_loss": h.epoch_loss[-1] if h.epoch_loss else None,
-        }
-        for h in histories
-    ]
-    result["summary"] = summarize(histories)
-    result["seconds"] = time.perf_counter() - t0
-    return result
+def _predict_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="predict with a saved checkpoint on a dataset")
+    p.add_argument("checkpoint", help="a file written by `liftnn train --checkpoint`")
+    p.add_argument("dataset", help=DATASET_HELP + "; for knowledge bases: a file of head<TAB>relation<TAB>tail "
+                                   "triples to score, or a triples folder (its test.txt)")
+    p.add_argument("--out", metavar="FILE", help="write the predictions as CSV (one row per sample)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
-def cmd_bench(args: argparse.Namespace) -> dict:
-    from ..bench import run_experiment
+def _datasets_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("datasets", help="list the datasets known by name; fetch downloadable ones")
+    p.add_argument("--fetch", metavar="NAME", action="append", default=[],
+                   help="download NAME into the cache now and check its SHA-256 sums (repeatable)")
+    p.add_argument("--cache", metavar="DIR", help="download folder (default: $LIFTNN_CACHE or ~/.cache/liftnn)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
-    return run_experiment(args.experiment, args.out)
+
+def _bench_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="run the experiments of the benchmarks folder")
+    p.add_argument("experiment", nargs="?", default="quick",
+                   choices=["quick", "table1", "lifting", "digits", "accuracy", "all"],
+                   help="quick (default): a small smoke run of every experiment on the data installed packages ship")
+    p.add_argument("--out", default="benchmarks/results", help="results folder (default benchmarks/results)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
-def _print(command: str, result: dict) -> None:
-    ds = result.get("dataset", {})
-    if ds:
-        print(", ".join(f"{k}={v}" for k, v in ds.items()))
-    gs = result.get("graph")
-    if gs:
-        print(
-            f"computation graph: {gs['nodes']:,} nodes, {gs['edges']:,} edges, {gs['samples']} samples, "
-            f"depth {gs['depth']} (built in {result.get('build_seconds', 0):.2f} s)"
-        )
-    for run in result.get("runs", []):
-        print()
-        print(run["text"])
-        if "verify" in run:
-            print(run["verify"]["text"])
-        if "speedup" in run:
-            print(
-                f"forward+backward: unlifted {result['unlifted_seconds'] * 1e3:.1f} ms, "
-                f"lifted {run['lifted_seconds'] * 1e3:.1f} ms ({run['speedup']:.1f}x)"
-            )
-    if command == "train":
-        print()
-        print("fold  train_acc  test_acc  test_auroc  test_loss  epochs  s/epoch  nodes(train/unlifted)")
-        for i, f in enumerate(result["folds"]):
-            print(
-                f"{i:>4}  {f['train'].get('accuracy', float('nan')):9.3f}"
-                f"  {f['test'].get('accuracy', float('nan')):8.3f}"
-                f"  {f['test'].get('auroc', float('nan')):10.3f}  {f['test'].get('loss', float('nan')):9.4f}"
-                f"  {f['epochs']:6d}  {f['seconds_per_epoch']:7.4f}  {f['nodes']['train']}/{f['nodes']['unlifted']}"
-            )
-        s = result["summary"]
-        if "kbc" in result:
-            ranks = ", ".join(f"{k} {v:.3f}" for k, v in result["kbc"].items())
-            print(f"knowledge-base completion (test triples, filtered): {ranks}")
-        print(
-            f"test accuracy {s['test_accuracy']['mean']:.3f} ± {s['test_accuracy']['std']:.3f}, "
-            f"train accuracy {s['train_accuracy']['mean']:.3f} ± {s['train_accuracy']['std']:.3f}, "
-            f"{s['seconds_per_epoch']['mean'] * 1e3:.1f} ms/epoch, total {result['seconds']:.1f} s"
-        )
-    if command == "bench":
-        print(result.get("text", json.dumps(result, indent=2, default=float)))
+#: command name -> parser builder; its work is ``liftnn.cli.commands.cmd_<name>``.
+COMMANDS = {
+    "info": _info_parser,
+    "compress": _compress_parser,
+    "train": _train_parser,
+    "predict": _predict_parser,
+    "datasets": _datasets_parser,
+    "bench": _bench_parser,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liftnn", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS.values():
+        add(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    commands = importlib.import_module(".commands", __package__)
+    output = importlib.import_module(".output", __package__)
     try:
-        result = {"info": cmd_info, "compress": cmd_compress, "train": cmd_train, "bench": cmd_bench}[args.command](
-            args
-        )
+        result = getattr(commands, f"cmd_{args.command}")(args)
     except (ValueError, FileNotFoundError, ImportError) as err:
         print(f"liftnn: error: {err}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result, indent=2, default=float))
     else:
-        _print(args.command, result)
+        output.show(args.command, result)
     failed = any(not run.get("verify", {"ok": True})["ok"] for run in result.get("runs", []))
     return 1 if failed else 0
 
