@@ -26,8 +26,19 @@ edge's label is picked by its child's kind so that every message has dimension
 for a scalar leaf and the ``(d, 2d)`` matrix ``R`` for a concat node. Only
 ``"d"`` nodes are outputs, so every output row has dimension ``d``.
 
-Activations are the numerically tame built-ins; ``prod`` nodes take at most two
-inputs and never use ``square`` so that values stay far from overflow.
+Scalar leaves also reach non-``concat`` nodes through unlabelled or scalar-weighted
+edges (dimension-1 messages broadcast over the node's ``d`` components); such a node
+always has at least one ``d``-message, so its dimension stays ``d``.
+
+Every built-in activation and combine occurs, plus registered ones (:data:`ORDERED`,
+:data:`SYMMETRIC`, :data:`SOFTSIGN`). Activations with a restricted domain
+(:data:`POSITIVE_ACTS`: ``log``, ``sqrt``, ``inverse``, and ``exp``, which needs a bounded
+input) only sit on *safe* nodes: unweighted ``sum``/``mean``/``max``/``min`` of children
+whose values are known positive and bounded (positive leaves, and ``sigmoid``/``softmax``
+nodes over bounded inputs). The other activations are numerically tame; ``prod`` nodes
+take at most two inputs and never use ``square`` so that values stay far from overflow.
+Every weight kind occurs: none, scalar (``s1``, ``s2``, bias ``b0``), elementwise (``e1``,
+bias ``bv``), square matrix (``M1``, ``M2``) and rectangular matrix (``U``, ``R``).
 """
 
 from __future__ import annotations
@@ -37,14 +48,22 @@ from dataclasses import dataclass, replace
 import torch
 from hypothesis import strategies as st
 
-from liftnn import Graph, GraphBuilder, register_combine
+from liftnn import Graph, GraphBuilder, register_activation, register_combine
 
 LEAF_VALUES = (0.0, 1.0, -0.5, 2.0)
-TAME_ACTS = ("identity", "sigmoid", "tanh", "relu", "square", "softplus", "abs", "softmax", "leaky_relu", "elu")
 
-#: Registered test combines: an order-sensitive one and a permutation-invariant one.
+#: Registered test functions: an order-sensitive combine, a permutation-invariant one, an activation.
 ORDERED = "test_ordered_tanh"
 SYMMETRIC = "test_symmetric_lse"
+SOFTSIGN = "test_softsign"
+
+TAME_ACTS = ("identity", "sigmoid", "tanh", "relu", "square", "softplus", "abs", "softmax", "leaky_relu", "elu",
+             "reverse", SOFTSIGN)
+#: Activations that need a positive (``log``, ``sqrt``, ``inverse``) or bounded (``exp``) input.
+POSITIVE_ACTS = ("log", "sqrt", "inverse", "exp")
+#: Activations with values in [-1, 1] and those with values in (0, 1).
+BOUNDED_ACTS = ("sigmoid", "tanh", "softmax", SOFTSIGN)
+UNIT_ACTS = ("sigmoid", "softmax")
 
 
 def _ordered(t: torch.Tensor) -> torch.Tensor:
@@ -59,12 +78,20 @@ def _symmetric(t: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(t, dim=1)
 
 
+def _softsign(t: torch.Tensor) -> torch.Tensor:
+    """``x / (1 + |x|)``: a registered activation with values in (-1, 1)."""
+    return t / (1.0 + t.abs())
+
+
 register_combine(ORDERED, _ordered, symmetric=False, replace=True)
 register_combine(SYMMETRIC, _symmetric, symmetric=True, replace=True)
+register_activation(SOFTSIGN, _softsign, replace=True)
 
 #: Strictly increasing activations for the readout nodes (with a bias, never constant).
 READOUT_ACTS = ("identity", "sigmoid", "tanh", "softplus", "leaky_relu", "elu")
 COMBINES = ("sum", "mean", "max", "min", "prod", ORDERED, SYMMETRIC)
+#: Combines that keep positive, bounded inputs positive and bounded (with at most three inputs).
+SAFE_COMBINES = ("sum", "mean", "max", "min")
 #: Labels for edges out of a dimension-``d`` node (``None``: identity edge).
 D_LABELS = (None, "s1", "s2", "e1", "M1", "M2")
 
@@ -96,33 +123,49 @@ class SampleRecipe:
     outputs: tuple[int, ...]  # pool indices
 
 
-def _label_for(draw, kind: str) -> str | None:  # noqa: ANN001
+def _label_for(draw, kind: str, broadcast: bool = False) -> str | None:  # noqa: ANN001
+    """A label that turns a ``kind`` child into a ``d``-message (or, with ``broadcast``,
+    possibly a dimension-1 message from a scalar leaf)."""
     if kind == "1":
-        return "U"
+        return draw(st.sampled_from(("U", "U", None, "s1"))) if broadcast else "U"
     if kind == "c":
         return "R"
     return draw(st.sampled_from(D_LABELS))
 
 
-def _pick_input(draw, kinds: list[str]) -> tuple[int, str | None]:  # noqa: ANN001
+def _pick_input(draw, kinds: list[str], broadcast: bool = False) -> tuple[int, str | None]:  # noqa: ANN001
     i = draw(st.integers(0, len(kinds) - 1))
-    return i, _label_for(draw, kinds[i])
+    return i, _label_for(draw, kinds[i], broadcast)
+
+
+def _message_dim_one(kinds: list[str], inp: tuple[int, str | None]) -> bool:
+    """A scalar leaf through an unlabelled or scalar-weighted edge: a dimension-1 message."""
+    return kinds[inp[0]] == "1" and inp[1] != "U"
+
+
+def _flags(spec: NodeSpec, bounded: list[bool]) -> tuple[bool, bool]:
+    """(bounded in [-1, 1] or a leaf, positive and bounded) for a new node."""
+    return spec.act in BOUNDED_ACTS, spec.act in UNIT_ACTS and all(bounded[i] for i, _ in spec.inputs)
 
 
 @st.composite
-def _sample_recipe(draw, d: int, shared_kinds: tuple[str, ...]) -> SampleRecipe:  # noqa: ANN001
+def _sample_recipe(draw, d: int, shared_positive: tuple[bool, ...]) -> SampleRecipe:  # noqa: ANN001
     """Leaves, 1-4 layers of inner nodes and outputs of one sample.
 
     The *pool* of a sample is: shared leaves, then its own leaves, then its inner
     nodes in creation order; inputs of a layer's nodes come from earlier layers.
     """
-    kinds = list(shared_kinds)
+    kinds = ["d"] * len(shared_positive)
+    bounded = [True] * len(shared_positive)  # leaves are bounded (|v| <= 2)
+    positive = list(shared_positive)
     leaves = []
     for j in range(draw(st.integers(1, 4))):
         scalar = d > 1 and j > 0 and draw(st.booleans())  # leaf 0 always has dimension d
         size = 1 if scalar else d
         leaves.append(tuple(draw(st.lists(st.sampled_from(LEAF_VALUES), min_size=size, max_size=size))))
         kinds.append("1" if scalar else "d")
+        bounded.append(True)
+        positive.append(not scalar and min(leaves[-1]) > 0)
     inner: list[tuple[int, NodeSpec]] = []  # (pool index, spec)
     unwrap: dict[int, int] = {}  # identity node -> the non-identity node it stands for
     nodes: list[NodeSpec] = []
@@ -130,7 +173,10 @@ def _sample_recipe(draw, d: int, shared_kinds: tuple[str, ...]) -> SampleRecipe:
         avail = len(kinds)  # only earlier layers feed this one
         new_kinds = []
         for _ in range(draw(st.integers(1, 4))):
-            choice = draw(st.sampled_from(("plain", "plain", "plain", "clone", "identity", "concat")))
+            choice = draw(st.sampled_from(("plain", "plain", "plain", "clone", "identity", "concat", "safe")))
+            safe_children = [i for i in range(avail) if positive[i]]
+            if choice == "safe" and not safe_children:
+                choice = "plain"
             if choice == "clone" and inner:
                 spec = draw(st.sampled_from([s for _, s in inner]))
                 inputs = list(spec.inputs)
@@ -158,10 +204,17 @@ def _sample_recipe(draw, d: int, shared_kinds: tuple[str, ...]) -> SampleRecipe:
                     pair = (pair[0], pair[0])  # concat(a, a): never folded
                 spec = NodeSpec(pair, "concat", draw(st.sampled_from(TAME_ACTS)),
                                 draw(st.sampled_from((None, "b0"))), "c")
+            elif choice == "safe":  # a restricted-domain activation over positive, bounded children
+                k = draw(st.integers(1, 3))
+                inputs = tuple((draw(st.sampled_from(safe_children)), None) for _ in range(k))
+                spec = NodeSpec(inputs, draw(st.sampled_from(SAFE_COMBINES)), draw(st.sampled_from(POSITIVE_ACTS)),
+                                None, "d")
             else:
                 combine = draw(st.sampled_from(COMBINES))
                 k = draw(st.integers(1, 2 if combine == "prod" else 3))
-                inputs = [_pick_input(draw, kinds[:avail]) for _ in range(k)]
+                inputs = [_pick_input(draw, kinds[:avail], broadcast=True) for _ in range(k)]
+                if all(_message_dim_one(kinds, inp) for inp in inputs):  # keep one d-message: dimension d
+                    inputs[0] = (inputs[0][0], "U")
                 if k < 3 and (combine != "prod" or k == 1) and draw(st.booleans()):
                     inputs.insert(draw(st.integers(0, len(inputs))), draw(st.sampled_from(inputs)))  # same edge twice
                 act = draw(st.sampled_from(TAME_ACTS))
@@ -171,6 +224,9 @@ def _sample_recipe(draw, d: int, shared_kinds: tuple[str, ...]) -> SampleRecipe:
             nodes.append(spec)
             inner.append((avail + len(new_kinds), spec))
             new_kinds.append(spec.kind)
+            is_bounded, is_positive = _flags(spec, bounded)
+            bounded.append(is_bounded)
+            positive.append(is_positive and spec.kind == "d")
         kinds.extend(new_kinds)
     # the readout: weighted edges, a bias and an increasing activation (see the module docstring)
     d_nodes = [i for i, k in enumerate(kinds) if k == "d"]
@@ -198,7 +254,7 @@ def random_graphs(draw, max_samples: int = 4) -> tuple[Graph, dict[str, tuple[in
         if recipes and draw(st.integers(0, 3)) == 0:
             recipes.append(draw(st.sampled_from(recipes)))  # an identical copy of an earlier sample
         else:
-            recipes.append(draw(_sample_recipe(d, ("d",) * n_shared)))
+            recipes.append(draw(_sample_recipe(d, tuple(min(v) > 0 for v in shared))))
 
     b = GraphBuilder()
     shared_ids = [b.input(v) for v in shared]
