@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
 
 from .graphs import GraphSet
+from .text import fail, read_text
 
 
 def _rdkit():  # noqa: ANN202
@@ -27,6 +29,8 @@ def molecules_to_graphs(mols: list, labels: list[float], name: str, where: list[
     for g, (mol, loc) in enumerate(zip(mols, where, strict=True)):
         if mol is None:
             raise ValueError(f"{loc}: RDKit cannot parse this molecule")
+        if mol.GetNumAtoms() == 0:
+            raise ValueError(f"{loc}: the molecule has no atoms")
         base = len(ntype)
         for atom in mol.GetAtoms():
             t = atom.GetSymbol().lower() + ("_ar" if atom.GetIsAromatic() else "")
@@ -45,45 +49,75 @@ def molecules_to_graphs(mols: list, labels: list[float], name: str, where: list[
 
 
 def read_smiles(path: str | Path, smiles: str = "smiles", label: str = "label") -> GraphSet:
-    """A CSV file with a SMILES column and a numeric label column."""
+    """A CSV file with a SMILES column and a numeric label column; errors name the file and line."""
     chem = _rdkit()
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such SMILES file: {path}")
+    text = read_text(path, "SMILES file")
     mols, labels, where = [], [], []
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        for col in (smiles, label):
-            if reader.fieldnames is None or col not in reader.fieldnames:
-                raise ValueError(f"{path}:1: no column {col!r} (columns: {reader.fieldnames})")
-        for lineno, row in enumerate(reader, start=2):
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    for col in (smiles, label):
+        if reader.fieldnames is None or col not in reader.fieldnames:
+            fail(path, 1, f"no column {col!r} (columns: {reader.fieldnames}); the first line must name the columns")
+    try:
+        for row in reader:
+            lineno = reader.line_num
+            if None in row or any(row[c] is None for c in (smiles, label)):
+                fail(path, lineno, f"expected {len(reader.fieldnames)} columns ({', '.join(reader.fieldnames)}), "
+                     "the row has another number")
             try:
-                labels.append(float(row[label]))
-            except (TypeError, ValueError):
-                raise ValueError(f"{path}:{lineno}: label {row[label]!r} is not a number") from None
-            mols.append(chem.MolFromSmiles(row[smiles] or ""))
+                value = float(row[label])
+            except ValueError:
+                fail(path, lineno, f"label {row[label]!r} is not a number")
+            if value != value or value in (float("inf"), float("-inf")):
+                fail(path, lineno, f"label {row[label]!r} is not a finite number")
+            if not row[smiles].strip():
+                fail(path, lineno, f"the {smiles!r} cell is empty: give a SMILES string or remove the row")
+            labels.append(value)
+            mols.append(chem.MolFromSmiles(row[smiles].strip()))
             where.append(f"{path}:{lineno}")
+    except csv.Error as err:
+        fail(path, reader.line_num, f"malformed CSV: {err}")
     if not mols:
-        raise ValueError(f"{path}: the dataset is empty")
+        fail(path, None, "the dataset is empty (no rows after the header)")
     return molecules_to_graphs(mols, labels, path.name, where)
 
 
+def _record_lines(text: str) -> list[int]:
+    """The first line of every SDF record (records end with a ``$$$$`` line)."""
+    starts, line = [1], 1
+    for line, content in enumerate(text.splitlines(), start=1):
+        if content.startswith("$$$$"):
+            starts.append(line + 1)
+    return starts
+
+
 def read_sdf(path: str | Path, label: str | None = None) -> GraphSet:
-    """An SDF file; ``label`` names a numeric property (default: all labels 0)."""
+    """An SDF file; ``label`` names a numeric property (default: all labels 0).
+    Errors name the file and the first line of the molecule's record."""
     chem = _rdkit()
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such SDF file: {path}")
+    text = read_text(path, "SDF file")
+    if not text.strip():
+        fail(path, None, "the file is empty: no molecules")
+    starts = _record_lines(text)
+    supplier = chem.SDMolSupplier()
+    supplier.SetData(text, removeHs=True)
     mols, labels, where = [], [], []
-    for i, mol in enumerate(chem.SDMolSupplier(str(path), removeHs=True)):
-        where.append(f"{path}: molecule {i + 1}")
+    for i in range(len(supplier)):
+        loc = f"{path}:{starts[min(i, len(starts) - 1)]}"
+        mol = supplier[i]
+        where.append(f"{loc}: molecule {i + 1}")
         mols.append(mol)
         value = 0.0
         if label is not None and mol is not None:
             if not mol.HasProp(label):
-                raise ValueError(f"{path}: molecule {i + 1} has no property {label!r}")
-            value = float(mol.GetProp(label))
+                fail(path, starts[min(i, len(starts) - 1)], f"molecule {i + 1} has no property {label!r}")
+            try:
+                value = float(mol.GetProp(label))
+            except ValueError:
+                fail(path, starts[min(i, len(starts) - 1)],
+                     f"molecule {i + 1}: property {label!r} = {mol.GetProp(label)!r} is not a number")
         labels.append(value)
     if not mols:
-        raise ValueError(f"{path}: the dataset is empty")
+        fail(path, None, "no molecules (is it an SDF file?)")
     return molecules_to_graphs(mols, labels, path.name, where)

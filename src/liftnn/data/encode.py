@@ -35,8 +35,21 @@ def edge_type_predicates(data: GraphSet) -> list[str]:
     return [predicate_name(t, "b_") for t in data.edge_types]
 
 
+def _check_predicates(data: GraphSet) -> None:
+    """Distinct type names must stay distinct predicates (``1_bond`` and ``t_1_bond`` would not)."""
+    seen: dict[str, str] = {}
+    for kind, names, preds in (("node", data.node_types, node_type_predicates(data)),
+                               ("edge", data.edge_types, edge_type_predicates(data))):
+        for name, pred in zip(names, preds, strict=True):
+            if pred in seen:
+                raise ValueError(f"{data.name}: {kind} type {name!r} and {seen[pred]} both become the predicate "
+                                 f"{pred}/1; rename one of them")
+            seen[pred] = f"{kind} type {name!r}"
+
+
 def graph_facts(data: GraphSet) -> tuple[FactBase, QuerySet]:
     """Facts and ``predict`` queries of a graph set (vectorised; constants ``a<i>``, ``e<j>``)."""
+    _check_predicates(data)
     n, m = data.num_nodes, data.num_edges
     symbols = Symbols()
     symbols.names = [f"a{i}" for i in range(n)] + [f"e{j}" for j in range(m)]

@@ -32,13 +32,29 @@ class GraphSet:
     name: str = ""
 
     def __post_init__(self) -> None:
-        n, m = self.node_type.shape[0], self.edge_type.shape[0]
-        if self.graph.shape != (n,) or self.edge_index.shape != (2, m):
-            raise ValueError(f"{self.name}: inconsistent GraphSet array shapes")
-        if self.y.shape[0] == 0:
-            raise ValueError(f"{self.name}: the dataset is empty")
+        """Consistency of the arrays: shapes, id ranges, graphs in order and none without nodes."""
+        n, m, g = self.node_type.shape[0], self.edge_type.shape[0], self.y.shape[0]
+        where = self.name or "GraphSet"
+        if self.graph.shape != (n,) or self.edge_index.shape != (2, m) or self.y.ndim != 1:
+            raise ValueError(f"{where}: inconsistent GraphSet array shapes (node_type {self.node_type.shape}, "
+                             f"graph {self.graph.shape}, edge_index {self.edge_index.shape}, edge_type "
+                             f"{self.edge_type.shape}, y {self.y.shape})")
+        if g == 0:
+            raise ValueError(f"{where}: the dataset is empty")
+        if not np.all(np.isfinite(self.y)):
+            raise ValueError(f"{where}: graph {int(np.flatnonzero(~np.isfinite(self.y))[0])} has a non-finite label")
         if m and (self.edge_index.min() < 0 or self.edge_index.max() >= n):
-            raise ValueError(f"{self.name}: an edge refers to a node that does not exist")
+            raise ValueError(f"{where}: an edge refers to a node that does not exist")
+        for what, arr, names in (("node", self.node_type, self.node_types), ("edge", self.edge_type, self.edge_types)):
+            if arr.size and (arr.min() < 0 or arr.max() >= len(names)):
+                raise ValueError(f"{where}: a {what} type id lies outside 0..{len(names) - 1}")
+        if n and (np.any(np.diff(self.graph) < 0) or self.graph[0] < 0 or self.graph[-1] >= g):
+            raise ValueError(f"{where}: node graph ids must be non-decreasing in 0..{g - 1}")
+        empty = np.flatnonzero(np.bincount(self.graph, minlength=g) == 0)
+        if empty.size:
+            raise ValueError(f"{where}: graph {int(empty[0])} has no nodes ({empty.size} graph(s) without nodes)")
+        if m and np.any(self.graph[self.edge_index[0]] != self.graph[self.edge_index[1]]):
+            raise ValueError(f"{where}: an edge joins nodes of two different graphs")
 
     @property
     def num_graphs(self) -> int:

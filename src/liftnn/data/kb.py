@@ -9,6 +9,7 @@ import numpy as np
 
 from ..logic.facts import FactBase, QuerySet
 from ..logic.relations import Symbols
+from .text import fail, read_lines, require_file
 
 
 @dataclass(frozen=True)
@@ -29,22 +30,31 @@ class KnowledgeBase:
         }
 
 
-def _read(path: Path, ent: dict[str, int], rel: dict[str, int]) -> np.ndarray:
+def _read(path: Path, ent: dict[str, int], rel: dict[str, int], new_names: bool) -> np.ndarray:
+    """The file's triples as ids; ``new_names=False`` (valid and test files): every entity and
+    relation must already occur in ``train.txt``."""
     rows = []
-    with path.open() as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) != 3 or not all(p.strip() for p in parts):
-                raise ValueError(f"{path}:{lineno}: expected head<TAB>relation<TAB>tail, got {line.strip()!r}")
-            h, r, t = (p.strip() for p in parts)
-            rows.append((ent.setdefault(h, len(ent)), rel.setdefault(r, len(rel)), ent.setdefault(t, len(ent))))
+    for lineno, line in enumerate(read_lines(path, "triple file"), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            fail(path, lineno, f"expected head<TAB>relation<TAB>tail, got {line.strip()!r}")
+        h, r, t = (p.strip() for p in parts)
+        if not new_names:
+            for kind, name, table in (("entity", h, ent), ("relation", r, rel), ("entity", t, ent)):
+                if name not in table:
+                    fail(path, lineno, f"{kind} {name!r} does not occur in train.txt: a model cannot learn "
+                         "anything about it; remove the triple or add facts about it to train.txt")
+        rows.append((ent.setdefault(h, len(ent)), rel.setdefault(r, len(rel)), ent.setdefault(t, len(ent))))
     return np.asarray(rows, dtype=np.int64).reshape(-1, 3)
 
 
 def read_triples(folder: str | Path, name: str | None = None) -> KnowledgeBase:
-    """Read ``train.txt`` (required), ``valid.txt`` and ``test.txt`` from a folder, or one file as ``train``."""
+    """Read ``train.txt`` (required), ``valid.txt`` and ``test.txt`` from a folder, or one file as ``train``.
+
+    Every entity and relation of ``valid.txt`` and ``test.txt`` must occur in ``train.txt``
+    (an error names the file and line otherwise)."""
     folder = Path(folder)
     files = (
         {"train": folder}
@@ -53,11 +63,13 @@ def read_triples(folder: str | Path, name: str | None = None) -> KnowledgeBase:
     )
     if "train" not in files:
         raise FileNotFoundError(f"{folder}: no train.txt triple file")
+    for path in files.values():
+        require_file(path, "triple file")
     ent: dict[str, int] = {}
     rel: dict[str, int] = {}
-    splits = {s: _read(p, ent, rel) for s, p in files.items()}
+    splits = {s: _read(p, ent, rel, new_names=s == "train") for s, p in files.items()}
     if splits["train"].shape[0] == 0:
-        raise ValueError(f"{files['train']}: the dataset is empty")
+        fail(files["train"], None, "the dataset is empty (no triples)")
     return KnowledgeBase(tuple(ent), tuple(rel), splits, name or folder.name)
 
 

@@ -7,67 +7,67 @@ types on integer atom ids (``car(29)``) and bonds listed in both directions
 
 from __future__ import annotations
 
-import gzip
 import re
 from pathlib import Path
 
 import numpy as np
 
 from .graphs import GraphSet
+from .text import fail, read_lines
 
 _FACT = re.compile(r"\s*([A-Za-z0-9_]+)\(\s*([^()]*?)\s*\)\s*(?:,|$)")
 
 
-def _open(path: Path):  # noqa: ANN202
-    return gzip.open(path, "rt") if path.suffix == ".gz" else path.open()
+def node_types_of(types: dict[str, int], t: int) -> str:
+    return next(name for name, i in types.items() if i == t)
 
 
 def read_nci_gi50(path: str | Path) -> GraphSet:
     """Read an NCI-GI50 file into a :class:`GraphSet` (atoms typed, bonds typed).
 
-    Errors name the file and line of a malformed entry.
+    Errors (:class:`~liftnn.data.text.DatasetError`) name the file and line of a malformed
+    entry; a truncated or non-gzip ``.gz`` and undecodable bytes are errors too.
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such dataset file: {path}")
     node_types: dict[str, int] = {}
     edge_types: dict[str, int] = {}
     ntype: list[int] = []
     ngraph: list[int] = []
     edges: list[tuple[int, int, int]] = []
     labels: list[float] = []
-    with _open(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            where = f"{path}:{lineno}"
-            if line[0] not in "+-":
-                raise ValueError(f"{where}: a line must start with the label '+' or '-'")
-            body = line[1:].strip().rstrip(",")
-            matches = list(_FACT.finditer(body))
-            if not matches or sum(len(m.group(0)) for m in matches) != len(body):
-                raise ValueError(f"{where}: malformed fact list")
-            atoms: dict[str, int] = {}
-            bonds: list[tuple[str, str, int]] = []
-            for m in matches:
-                pred, args = m.group(1), [a.strip() for a in m.group(2).split(",")]
-                if len(args) == 1:
-                    if args[0] not in atoms:
-                        atoms[args[0]] = len(ntype)
-                        ntype.append(node_types.setdefault(pred, len(node_types)))
-                        ngraph.append(len(labels))
-                elif len(args) == 2 and pred.endswith("bond"):
-                    bonds.append((args[0], args[1], edge_types.setdefault(pred, len(edge_types))))
-                else:
-                    raise ValueError(f"{where}: unexpected fact {m.group(0).strip().rstrip(',')}")
-            for a, b, t in bonds:
-                if a not in atoms or b not in atoms:
-                    raise ValueError(f"{where}: bond ({a}, {b}) refers to an atom without a type")
-                edges.append((atoms[a], atoms[b], t))
-            labels.append(1.0 if line[0] == "+" else 0.0)
+    for lineno, line in enumerate(read_lines(path), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line[0] not in "+-":
+            fail(path, lineno, "a line must start with the label '+' or '-'")
+        body = line[1:].strip().rstrip(",")
+        matches = list(_FACT.finditer(body))
+        if not matches or sum(len(m.group(0)) for m in matches) != len(body):
+            fail(path, lineno, "malformed fact list: expected facts like car(1), ar_bond(1, 2) separated by commas")
+        atoms: dict[str, int] = {}
+        bonds: list[tuple[str, str, int]] = []
+        for m in matches:
+            pred, args = m.group(1), [a.strip() for a in m.group(2).split(",")]
+            if len(args) == 1 and args[0]:
+                if args[0] in atoms:
+                    first = node_types_of(node_types, ntype[atoms[args[0]]])
+                    fail(path, lineno, f"atom {args[0]} has two types ({first} and {pred})")
+                atoms[args[0]] = len(ntype)
+                ntype.append(node_types.setdefault(pred, len(node_types)))
+                ngraph.append(len(labels))
+            elif len(args) == 2 and pred.endswith("bond") and all(args):
+                bonds.append((args[0], args[1], edge_types.setdefault(pred, len(edge_types))))
+            else:
+                fail(path, lineno, f"unexpected fact {m.group(0).strip().rstrip(',')}: atom types take one atom id, "
+                     "bonds (…_bond) two")
+        for a, b, t in bonds:
+            if a not in atoms or b not in atoms:
+                fail(path, lineno, f"bond ({a}, {b}) refers to an atom without a type")
+            edges.append((atoms[a], atoms[b], t))
+        labels.append(1.0 if line[0] == "+" else 0.0)
     if not labels:
-        raise ValueError(f"{path}: the dataset is empty")
+        fail(path, None, "the dataset is empty (no molecule lines)")
     e = np.asarray(edges, dtype=np.int64).reshape(-1, 3)
     return GraphSet(
         node_type=np.asarray(ntype, dtype=np.int64),

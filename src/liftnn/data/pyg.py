@@ -18,9 +18,13 @@ def from_pyg(graphs: Sequence, name: str = "pyg") -> GraphSet:
     offset = 0
     for g, data in enumerate(graphs):
         x = data.x.detach().cpu().numpy()
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{name}: graph {g}: node features x hold NaN or infinite values")
         if x.ndim != 2:
             x = x.reshape(-1, 1)
         types = x.argmax(1) if x.shape[1] > 1 else x[:, 0].astype(np.int64)
+        if x.shape[1] == 1 and (np.any(x[:, 0] < 0) or np.any(x[:, 0] != types)):
+            raise ValueError(f"{name}: graph {g}: a one-column x must hold non-negative integer node types")
         ntype.append(types)
         graph.append(np.full(len(types), g))
         ei = data.edge_index.detach().cpu().numpy()
@@ -29,6 +33,8 @@ def from_pyg(graphs: Sequence, name: str = "pyg") -> GraphSet:
         ea = getattr(data, "edge_attr", None)
         etype.append(np.zeros(ei.shape[1], np.int64) if ea is None else ea.detach().cpu().numpy().reshape(
             ei.shape[1], -1).argmax(1))
+        if ea is not None and not np.all(np.isfinite(ea.detach().cpu().numpy())):
+            raise ValueError(f"{name}: graph {g}: edge_attr holds NaN or infinite values")
         y = data.y.detach().cpu().numpy().reshape(-1)
         if y.size != 1:
             raise ValueError(f"{name}: graph {g} has {y.size} labels; one per graph expected")

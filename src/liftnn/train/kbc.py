@@ -12,6 +12,26 @@ from ..logic import Template, build
 from .metrics import ranking
 
 
+def _checked_split(kb: KnowledgeBase, split: str) -> np.ndarray:
+    """The ``split`` triples, each of whose entities and relation occurs in the training triples."""
+    if split not in kb.splits:
+        raise ValueError(f"{kb.name}: no {split!r} split to rank (splits: {', '.join(kb.splits)})")
+    test = kb.splits[split]
+    if test.shape[0] == 0:
+        raise ValueError(f"{kb.name}: the {split!r} split has no triples to rank")
+    train = kb.splits["train"]
+    seen_ent = np.zeros(len(kb.entities), dtype=bool)
+    seen_ent[train[:, [0, 2]].ravel()] = True
+    seen_rel = np.zeros(len(kb.relations), dtype=bool)
+    seen_rel[train[:, 1]] = True
+    bad = np.flatnonzero(~seen_ent[test[:, 0]] | ~seen_rel[test[:, 1]] | ~seen_ent[test[:, 2]])
+    if bad.size:
+        h, r, t = test[bad[0]]
+        raise ValueError(f"{kb.name}: {split} triple {bad[0]} ({kb.entities[h]}, {kb.relations[r]}, {kb.entities[t]}) "
+                         "names an entity or relation that no training triple has: it has no trained embedding")
+    return test
+
+
 def kbc_ranking(
     kb: KnowledgeBase,
     template: Template,
@@ -25,7 +45,7 @@ def kbc_ranking(
     The candidate triples are scored by one network built from ``template`` (weights
     ``params``, as trained) and lifted at dataset scope before evaluation.
     """
-    test = kb.splits[split]
+    test = _checked_split(kb, split)
     n_ent, n_rel = len(kb.entities), len(kb.relations)
     ents = np.arange(n_ent)
     cands = []
@@ -38,6 +58,10 @@ def kbc_ranking(
     uniq_keys, first, inverse = np.unique(key(cand), return_index=True, return_inverse=True)
     network = build(template, *triple_facts(kb, cand[first], np.zeros(first.size), "candidate"))
     graph = compress(network.graph, scope="dataset")[0]
+    missing = sorted(set(graph.labels) - set(params))
+    if missing:
+        raise ValueError(f"params lack the weight(s) {missing[:5]} of the template: pass the trained parameters "
+                         "of this template")
     with torch.no_grad():
         scores = evaluate(graph, {k: params[k] for k in graph.labels}).double().numpy()[:, 0]
     score = scores[inverse].reshape(2 * len(test), n_ent)
