@@ -102,9 +102,12 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
     path = Path(dataset)
     files = neuralogic_files(path) if path.is_dir() else None
     if files is not None:
-        template_path = Path(spec.model) if spec.model and Path(spec.model).is_file() else path / "template.txt"
+        template_path = Path(spec.model) if spec.model else path / "template.txt"
+        if template_path.is_dir():
+            raise ValueError(f"--model {template_path}: is a directory; pass the template file itself")
         if not template_path.is_file():
-            raise ValueError(f"{path} holds NeuraLogic examples: pass --model TEMPLATE_FILE (no template.txt there)")
+            raise ValueError(f"--model {template_path}: no such template file" if spec.model else
+                             f"{path} holds NeuraLogic examples: pass --model TEMPLATE_FILE (no template.txt there)")
         template = load_template(template_path)
         facts, queries = load_dataset(*files)
         loaded = _from_template(template, facts, queries, path.name, t0)
@@ -114,7 +117,8 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
     spec = spec.resolved(isinstance(data, KnowledgeBase))
     template_file = Path(spec.model) if spec.model not in ZOO else None
     if template_file is not None and not template_file.is_file():
-        raise ValueError(f"unknown model {spec.model!r}: a zoo name ({', '.join(ZOO)}) or a template file")
+        what = "is a directory, not a template file" if template_file.is_dir() else "no such template file"
+        raise ValueError(f"--model {spec.model}: {what}; give a zoo name ({', '.join(ZOO)}) or a template file")
     if isinstance(data, KnowledgeBase):
         facts, queries = kb_facts(data, negatives=spec.negatives, seed=spec.seed)
         if template_file is None and spec.model not in ("kbe",):
