@@ -13,6 +13,9 @@ import importlib
 import json
 import sys
 
+from .errors import run_command
+from .flags import folds, fraction, int_at_least, int_between, positive_float
+
 PRESETS = ("default", "paper")
 MODELS = "gcn, gcn_bonds, sage, gin, graphlets (graphs), kbe (knowledge bases), mp (direct message passing)"
 DATASET_HELP = (
@@ -29,12 +32,14 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                    help="default: a GIN-style model (ReLU, sum aggregation, BCE) that learns well; paper: the "
                         "lifting paper's settings (2-layer GCN, sigmoid, MSE). Flags below override it")
     p.add_argument("--model", default=None, help=f"a zoo name ({MODELS}) or a template file (default: the preset's)")
-    p.add_argument("--layers", type=int, default=None, help="message-passing layers (default: the model's own)")
-    p.add_argument("--dim", type=int, default=None, help="width of every embedding and hidden layer "
+    p.add_argument("--layers", type=int_at_least(1), default=None,
+                   help="message-passing layers (default: the model's own)")
+    p.add_argument("--dim", type=int_at_least(1), default=None, help="width of every embedding and hidden layer "
                                                          "(default: 16, paper preset 10)")
     p.add_argument("--act", default=None, help="activation of the hidden layers: relu, sigmoid, tanh, ... "
                                                "(default: relu, paper preset sigmoid)")
-    p.add_argument("--seed", type=int, default=0, help="seed of weights, splits and batch order (default 0)")
+    p.add_argument("--seed", type=int_at_least(0), default=0,
+                   help="seed of weights, splits and batch order (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
@@ -47,31 +52,34 @@ def _compress_parser(sub: argparse._SubParsersAction) -> None:
     _model_args(p)
     p.add_argument("--method", choices=["exact", "value"], default="exact",
                    help="exact: structural, lossless for any weights; value: the paper's evaluate-and-round")
-    p.add_argument("--digits", type=int, default=12, help="significant digits (value method; default 12)")
-    p.add_argument("--inits", type=int, default=1, help="random weight draws (value method; default 1)")
+    p.add_argument("--digits", type=int_between(1, 17), default=12,
+                   help="significant digits (value method; default 12)")
+    p.add_argument("--inits", type=int_at_least(1), default=1, help="random weight draws (value method; default 1)")
     p.add_argument("--scope", choices=["sample", "dataset", "both"], default="both",
                    help="lift within each sample, across the whole dataset, or report both (default)")
     p.add_argument("--no-prune", action="store_true", help="keep identity nodes")
-    p.add_argument("--trials", type=int, default=2, help="verification weight draws (0: skip; default 2)")
+    p.add_argument("--trials", type=int_at_least(0, " (0 skips the check)"), default=2,
+                   help="verification weight draws (0: skip; default 2)")
     p.add_argument("--timing", action="store_true", help="time forward+backward, unlifted vs lifted")
 
 
 def _train_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train (optionally cross-validated) on lifted graphs; save a checkpoint")
     _model_args(p)
-    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: 200, paper preset 100)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 0.01)")
+    p.add_argument("--epochs", type=int_at_least(1), default=None,
+                   help="maximum epochs (default: 200, paper preset 100)")
+    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: 0.01)")
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="default adam")
     p.add_argument("--loss", choices=["mse", "bce", "ce"], default=None,
                    help="mse (the paper's), bce (binary cross-entropy), ce (cross-entropy over classes); "
                         "default: bce, paper preset mse")
-    p.add_argument("--batch-size", type=int, default=0, help="0: full batch (default), 1: per-sample steps, "
-                                                              "k: mini-batches of k samples")
-    p.add_argument("--folds", type=int, default=0, help="k-fold cross-validation (0: one stratified 80/20 split)")
-    p.add_argument("--patience", type=int, default=None,
+    p.add_argument("--batch-size", type=int_at_least(0), default=0,
+                   help="0: full batch (default), 1: per-sample steps, k: mini-batches of k samples")
+    p.add_argument("--folds", type=folds, default=0, help="k-fold cross-validation (0: one stratified 80/20 split)")
+    p.add_argument("--patience", type=int_at_least(0), default=None,
                    help="early stopping: epochs without a better validation loss (0: off; default: 30, "
                         "paper preset 0)")
-    p.add_argument("--val-fraction", type=float, default=None,
+    p.add_argument("--val-fraction", type=fraction, default=None,
                    help="share of the training samples held out for early stopping (default: 0.1 with "
                         "patience, else 0)")
     p.add_argument("--no-lift", action="store_true", help="train on the unlifted graph (same results, slower)")
@@ -133,11 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = importlib.import_module(".commands", __package__)
     output = importlib.import_module(".output", __package__)
-    try:
-        result = getattr(commands, f"cmd_{args.command}")(args)
-    except (ValueError, FileNotFoundError, ImportError) as err:
-        print(f"liftnn: error: {err}", file=sys.stderr)
-        return 2
+    result, code = run_command(lambda: getattr(commands, f"cmd_{args.command}")(args))
+    if result is None:
+        return code
     if args.json:
         print(json.dumps(result, indent=2, default=float))
     else:
