@@ -30,6 +30,7 @@ from .predict import Model, load
 from .train import TrainConfig, cross_validate, kbc_ranking, summarize, train_val_split
 from .train import fit as fit_rows
 from .train.checkpoint import check_target
+from .train.metrics import check_loss
 
 Progress = Callable[[int, int, float], None]
 TRAIN_FIELDS = tuple(f.name for f in fields(TrainConfig) if f.name != "checkpoint")
@@ -114,6 +115,7 @@ def fit(
     config = TrainConfig(**settings)
     loaded = load_problem(_as_data(dataset), spec)
     problem = loaded.problem
+    check_loss(config.loss, problem.targets, problem.output_dim())
 
     def report(fold: int) -> Callable[[int, float], None] | None:
         return None if progress is None else (lambda e, loss: progress(fold, e, loss))

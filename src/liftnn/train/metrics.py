@@ -20,6 +20,23 @@ def loss_fn(name: str, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"unknown loss {name!r}; known: {LOSSES}")
 
 
+def check_loss(name: str, targets: np.ndarray, output_dim: int) -> None:
+    """``ValueError`` naming the loss (``--loss``) when the targets or the model's output width cannot fit it:
+    ``ce`` needs ``d >= 2`` output columns and class indices ``0..d-1``; ``bce`` targets in ``[0, 1]``."""
+    t = np.asarray(targets, dtype=np.float64)
+    if name == "ce":
+        if output_dim < 2:
+            raise ValueError(f"loss 'ce' (--loss ce) needs one output column per class, but the model has "
+                             f"{output_dim}; for 0/1 targets use --loss bce or mse")
+        bad = np.flatnonzero((t != np.round(t)) | (t < 0) | (t >= output_dim))
+        if bad.size:
+            raise ValueError(f"loss 'ce' (--loss ce): sample {bad[0]} has target {t[bad[0]]:g}, not a class index "
+                             f"0..{output_dim - 1} (the model has {output_dim} output columns)")
+    if name == "bce" and t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(f"loss 'bce' (--loss bce) needs targets in [0, 1], got values in [{t.min():g}, {t.max():g}]; "
+                         "use --loss mse or ce")
+
+
 def accuracy(y: np.ndarray, t: np.ndarray) -> float:
     """Share of correct predictions: ``y > 0.5`` for one output, argmax for several."""
     pred = (y[:, 0] > 0.5).astype(np.float64) if y.shape[1] == 1 else y.argmax(1).astype(np.float64)

@@ -43,6 +43,13 @@ class Problem:
     def num_samples(self) -> int:
         return self.graph.num_outputs
 
+    def output_dim(self) -> int:
+        """The width of the output rows under the initial weights' shapes."""
+        from ..engine import plan_for, shapes_of
+
+        dims = plan_for(self.graph, shapes_of(self.init(0, torch.float64, None))).output_dims
+        return max(dims)
+
     @staticmethod
     def from_network(network, name: str = "", template: str | None = None) -> Problem:  # noqa: ANN001
         """From :func:`liftnn.logic.build`'s result."""
