@@ -9,7 +9,7 @@ from pathlib import Path
 from .data import GraphSet, KnowledgeBase, graph_facts, kb_facts, load
 from .data.encode import edge_type_predicates, node_type_predicates
 from .logic import Template, build, load_dataset, load_template
-from .models import MODELS, kbe_template, message_passing_graph, molecule_template
+from .models import MODELS, infer_schema, kbe_template, message_passing_graph, molecule_facts, molecule_template
 from .train import Problem
 
 ZOO = (*MODELS, "kbe", "mp")
@@ -89,10 +89,14 @@ class Loaded:
     spec: ModelSpec | None = None
 
 
-def neuralogic_files(folder: Path) -> tuple[Path, Path] | None:
+def neuralogic_files(folder: Path) -> tuple[Path, Path | None] | None:
+    """A folder's NeuraLogic examples and queries files (``None`` for queries written into the examples)."""
     for ex, q in (("examples.txt", "queries.txt"), ("examples", "queries"), ("trainExamples.txt", "trainQueries.txt")):
         if (folder / ex).exists() and (folder / q).exists():
             return folder / ex, folder / q
+    for ex in ("examples.txt", "trainExamples.txt"):
+        if (folder / ex).is_file():
+            return folder / ex, None
     return None
 
 
@@ -101,6 +105,17 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
     t0 = time.perf_counter()
     path = Path(dataset)
     files = neuralogic_files(path) if path.is_dir() else None
+    if files is not None and spec.model in MODELS:  # a zoo model on a molecule folder: infer its schema
+        facts, queries = load_dataset(*files)
+        schema = infer_schema(facts, queries, str(path))
+        facts, queries = molecule_facts(facts, queries, schema)
+        spec = spec.resolved(False)
+        template = molecule_template(spec.model, schema.atom_types, schema.bond_types, spec.layers, spec.dim,
+                                     spec.activation)
+        loaded = _from_template(template, facts, queries, path.name, t0)
+        loaded.stats = {"schema": schema.describe(), **loaded.stats}
+        loaded.spec = spec
+        return loaded
     if files is not None:
         template_path = Path(spec.model) if spec.model else path / "template.txt"
         if template_path.is_dir():
