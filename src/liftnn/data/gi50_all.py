@@ -142,9 +142,11 @@ def repeat_graphs(data: GraphSet, graphs: np.ndarray) -> GraphSet:
     graphs = np.asarray(graphs, dtype=np.int64)
     uniq, inverse = np.unique(graphs, return_inverse=True)
     base = data.subset(uniq)
+    edge_graph = base.graph[base.edge_index[0]]
+    by_graph = np.argsort(edge_graph, kind="stable")
+    base = replace(base, edge_index=base.edge_index[:, by_graph], edge_type=base.edge_type[by_graph])
     node_ptr = np.searchsorted(base.graph, np.arange(uniq.size + 1))
-    edge_graph = base.graph[base.edge_index[0]] if base.num_edges else np.zeros(0, np.int64)
-    edge_ptr = np.searchsorted(edge_graph, np.arange(uniq.size + 1))
+    edge_ptr = np.searchsorted(edge_graph[by_graph], np.arange(uniq.size + 1))
     n_nodes, n_edges = np.diff(node_ptr)[inverse], np.diff(edge_ptr)[inverse]
     node_off = np.cumsum(n_nodes) - n_nodes
     node_sel = ranges(node_ptr[inverse], n_nodes)
@@ -168,8 +170,8 @@ def sample_facts(screens: Screens, samples: np.ndarray) -> tuple[FactBase, Query
                     data.node_types, data.edge_types, data.name)
     facts, queries = graph_facts(data)
     cells = screens.cell[samples]
-    for c in np.unique(cells):
-        facts.add((cell_predicate(screens.cell_lines[c]), 0), np.flatnonzero(cells == c)[:, None])
+    for c, name in enumerate(screens.cell_lines):  # every cell line, so that any shard grounds the template
+        facts.add((cell_predicate(name), 0), np.flatnonzero(cells == c)[:, None])
     return facts, queries
 
 
