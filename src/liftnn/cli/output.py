@@ -6,6 +6,12 @@ import json
 
 
 def _dataset_and_graph(result: dict) -> None:
+    schema = result.get("schema")
+    if schema:
+        print(f"inferred schema: bond relation {schema['bond_relation']}, "
+              f"atom types {', '.join(schema['atom_types'])}; "
+              f"bond types {', '.join(schema['bond_types']) or '(none)'}; query {schema['query']}"
+              + (f"; ignored {', '.join(schema['ignored'])}" if schema["ignored"] else ""))
     ds = result.get("dataset", {})
     if ds:
         print(", ".join(f"{k}={v}" for k, v in ds.items()))
