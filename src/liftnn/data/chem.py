@@ -28,9 +28,9 @@ def molecules_to_graphs(mols: list, labels: list[float], name: str, where: list[
     ntype, graph, src, dst, etype = [], [], [], [], []
     for g, (mol, loc) in enumerate(zip(mols, where, strict=True)):
         if mol is None:
-            raise ValueError(f"{loc}: RDKit cannot parse this molecule")
+            fail(loc, None, "RDKit cannot parse this molecule")
         if mol.GetNumAtoms() == 0:
-            raise ValueError(f"{loc}: the molecule has no atoms")
+            fail(loc, None, "the molecule has no atoms")
         base = len(ntype)
         for atom in mol.GetAtoms():
             t = atom.GetSymbol().lower() + ("_ar" if atom.GetIsAromatic() else "")

@@ -67,9 +67,11 @@ def read_triples(folder: str | Path, name: str | None = None) -> KnowledgeBase:
         require_file(path, "triple file")
     ent: dict[str, int] = {}
     rel: dict[str, int] = {}
-    splits = {s: _read(p, ent, rel, new_names=s == "train") for s, p in files.items()}
-    if splits["train"].shape[0] == 0:
-        fail(files["train"], None, "the dataset is empty (no triples)")
+    splits: dict[str, np.ndarray] = {}
+    for split, path in files.items():  # train first: the other splits are checked against it
+        splits[split] = _read(path, ent, rel, new_names=split == "train")
+        if splits["train"].shape[0] == 0:
+            fail(path, None, "the dataset is empty (no triples)")
     return KnowledgeBase(tuple(ent), tuple(rel), splits, name or folder.name)
 
 
