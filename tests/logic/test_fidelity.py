@@ -94,8 +94,6 @@ MODULE_REFERENCE_FAILS = {
 #: Modules the reference runs and liftnn does not support (see docs/templates.md), with liftnn's error.
 MODULE_UNSUPPORTED = {
     "GATv2Conv": r"GATv2Conv.txt:1:1: template fact .* has variables",
-    "MAGNNLinear": r"MAGNNLinear.txt:1:\d+: unknown rule setting 'duplicate_grounding'",
-    "MAGNNMean": r"MAGNNMean.txt:1:\d+: unknown rule setting 'duplicate_grounding'",
 }
 MODULES = module_templates()
 

@@ -275,7 +275,7 @@ def _setting(meta: dict[str, tuple[str, str]], keys: tuple[str, ...], aliases: d
     return None
 
 
-_RULE_KEYS = {"activation", "transformation", "aggregation", "combination"}
+_RULE_KEYS = {"activation", "transformation", "aggregation", "combination", "duplicate_grounding"}
 
 
 # ----------------------------------------------------------------------------- templates
@@ -405,6 +405,9 @@ def _rule_or_fact(src: _Source, tpl: Template) -> None:
         if unknown:
             key = sorted(unknown)[0]
             raise TemplateSyntaxError(f"{meta[key][1]}: unknown rule setting {key!r}; known: {sorted(_RULE_KEYS)}")
+        if "duplicate_grounding" in meta and meta["duplicate_grounding"][0] not in ("true", "false"):
+            value, where = meta["duplicate_grounding"]
+            raise TemplateSyntaxError(f"{where}: duplicate_grounding={value}: expected True or False")
     if not body:
         src.fail("a rule needs at least one body literal", start)
     tpl.rules.append(
