@@ -127,7 +127,7 @@ def _label_for(draw, kind: str, broadcast: bool = False) -> str | None:  # noqa:
     """A label that turns a ``kind`` child into a ``d``-message (or, with ``broadcast``,
     possibly a dimension-1 message from a scalar leaf)."""
     if kind == "1":
-        return draw(st.sampled_from(("U", "U", None, "s1"))) if broadcast else "U"
+        return draw(st.sampled_from(("U", None, "s1"))) if broadcast else "U"
     if kind == "c":
         return "R"
     return draw(st.sampled_from(D_LABELS))

@@ -10,9 +10,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lift.strategies import random_graphs
+from lift.strategies import ORDERED, SOFTSIGN, SYMMETRIC, random_graphs
 from liftnn import Graph, GraphBuilder, compress, evaluate, init_params, register_combine, verify
-from reference import reference_evaluate
+from reference import reference_evaluate, reference_exact_sizes
 
 CONFIGS = [(scope, prune) for scope in ("sample", "dataset") for prune in (True, False)]
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
@@ -403,19 +403,58 @@ def test_verify_accepts_weights_that_outputs_do_not_use():
 @given(random_graphs())
 def test_vectorised_exact_pass_equals_plain_dictionary_algorithm(gs):
     """The vectorised pass keeps exactly as many nodes and edges as the paper's algorithm
-    written with a dictionary over nodes in topological order."""
-    from reference import reference_exact_sizes
-
+    written with a dictionary over nodes in topological order, and its result is a fixpoint
+    of that algorithm (nothing left to merge or prune)."""
     g, _ = gs
     for scope in ("sample", "dataset"):
         for prune in (True, False):
             lifted, _ = compress(g, "exact", scope=scope, prune=prune)
-            once = compress(g, "exact", scope=scope, prune=prune)[0]
-            assert (once.num_nodes, once.num_edges) == (lifted.num_nodes, lifted.num_edges)
-            nodes, edges = reference_exact_sizes(lifted, scope, prune)
-            assert (nodes, edges) == (lifted.num_nodes, lifted.num_edges)  # nothing left to merge
-            first = reference_exact_sizes(g, scope, prune)
-            if prune:  # one dictionary pass can miss merges that pruning enables a level lower
-                assert first[0] >= lifted.num_nodes
-            else:  # without pruning levels never change: one pass is the fixpoint
-                assert first == (lifted.num_nodes, lifted.num_edges)
+            assert reference_exact_sizes(g, scope, prune) == (lifted.num_nodes, lifted.num_edges), (scope, prune)
+            assert reference_exact_sizes(lifted, scope, prune) == (lifted.num_nodes, lifted.num_edges)
+
+
+def test_random_graphs_cover_every_function_and_weight_kind():
+    """The property tests above see every built-in combine and activation, the registered test
+    functions, every weight kind (none, scalar, elementwise, square and rectangular matrix,
+    scalar and vector bias) and unlabelled or scalar-weighted dimension-1 broadcast."""
+    from collections import Counter
+
+    from hypothesis import event
+
+    from liftnn.graph import activation_names, combine_names
+
+    seen: Counter = Counter()
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(random_graphs())
+    def collect(gs):
+        g, shapes = gs
+        inner = ~g.is_leaf
+        seen.update(f"act:{g.activations[a]}" for a in set(g.node_act[inner].tolist()))
+        seen.update(f"combine:{g.combines[c]}" for c in set(g.node_combine[inner].tolist()))
+        kind = {0: "scalar", 1: "elementwise"}
+        d = int(np.diff(g.value_ptr).max())  # the leaves' widest dimension is the node dimension
+        for e in range(g.num_edges):
+            lab = int(g.edge_label[e])
+            shape = shapes[g.labels[lab]] if lab >= 0 else None
+            seen["weight:" + ("none" if shape is None else kind.get(len(shape))
+                              or ("square" if shape[0] == shape[1] else "rectangular"))] += 1
+            child, parent = int(g.edge_child[e]), int(g.edge_parent[e])
+            dim_one = g.is_leaf[child] and g.leaf_value(child).size == 1 and (shape is None or len(shape) == 0)
+            if dim_one and d > 1 and g.combines[g.node_combine[parent]] != "concat":
+                seen["broadcast"] += 1
+                event("broadcast")
+        seen.update(f"bias:{kind[len(shapes[g.labels[b]])]}" for b in set(g.node_bias[inner].tolist()) if b >= 0)
+
+    collect()
+    builtin_acts = {"identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "exp", "log", "sqrt",
+                    "square", "inverse", "abs", "reverse", "softmax"}
+    assert builtin_acts <= set(activation_names())
+    wanted = {f"act:{a}" for a in builtin_acts | {SOFTSIGN}}
+    wanted |= {f"combine:{c}" for c in ("sum", "mean", "max", "min", "prod", "concat", ORDERED, SYMMETRIC)}
+    wanted |= {f"weight:{k}" for k in ("none", "scalar", "elementwise", "square", "rectangular")}
+    wanted |= {"bias:scalar", "bias:elementwise", "broadcast"}
+    assert set(combine_names()) >= {c.split(":")[1] for c in wanted if c.startswith("combine:")}
+    missing = wanted - set(seen)
+    assert not missing, f"never generated: {sorted(missing)}"
+    print("random_graphs coverage:", dict(sorted(seen.items())))
