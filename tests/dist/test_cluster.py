@@ -10,6 +10,7 @@ import torch
 
 from dist.test_keys import key_multiset
 from liftnn import compress, evaluate, init_params
+from liftnn.dist import compress_dataset
 from liftnn.dist.cluster import connect
 from liftnn.dist.shard import sharded_compress
 from liftnn.dist.train import TrainSpec, data_parallel_train
@@ -56,3 +57,19 @@ def test_data_parallel_training_equals_single_process(client, mda_path):
     assert result.losses[-1] < result.losses[0]
     for label, value in params.items():
         np.testing.assert_allclose(result.params[label], value.detach().numpy(), rtol=0, atol=1e-9, err_msg=label)
+
+
+def test_joining_a_running_cluster_by_address(client):
+    """compress_dataset(address=...) joins the scheduler instead of starting a cluster."""
+    merged, report = compress_dataset("MUTAG", address=client.scheduler.address, shards=3)
+    assert report.workers == 2 and len(report.shards) == 3
+    expected, _ = compress(load_problem("MUTAG", ModelSpec("gcn")).problem.graph, scope="dataset")
+    assert (merged.num_nodes, merged.num_edges) == (expected.num_nodes, expected.num_edges)
+    assert key_multiset(merged) == key_multiset(expected)
+
+
+def test_what_cannot_be_sharded_is_refused_clearly():
+    with pytest.raises(ValueError, match="sharded lifting takes a set of graphs"):
+        resolve("NATIONS")
+    with pytest.raises(ValueError, match="--workers must be >= 1"), connect(workers=0):
+        pass

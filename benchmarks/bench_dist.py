@@ -1,0 +1,107 @@
+"""Sharded build + lift and data-parallel training on local Dask clusters of 1 and 2 workers.
+
+Workloads: the multi-task set of all 70 NCI-GI50 screens (3,830 molecules, 70 masked
+targets; GCN, 2 layers, dim 10) on 1 and 2 workers, and with ``--stress`` the 213,612
+screenings (one sample each, cell line as a sample fact) on 2 workers in many shards. Each
+configuration starts its own cluster, so every worker's peak memory is its own. Per worker:
+the resident memory after start-up (baseline) and at its peak; the merged graph's content
+keys are compared across configurations (the result must be identical).
+
+    python benchmarks/bench_dist.py                   # multi-task set, 1 and 2 workers, + training
+    python benchmarks/bench_dist.py --stress --shards 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from liftnn.bench import write_results
+from liftnn.dist import TrainSpec, content_keys, data_parallel_train, resolve, sharded_compress
+from liftnn.dist.cluster import connect, peak_rss
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 2**20
+
+
+def _digest(keys: np.ndarray) -> str:
+    """Digest of the merged graph's key multiset: equal iff the node classes are equal."""
+    return hashlib.sha256(np.sort(keys.view([("a", np.uint64), ("b", np.uint64)]).ravel()).tobytes()).hexdigest()[:16]
+
+
+def run(dataset: str, workers: int, shards: int | None, steps: int) -> dict:
+    work = resolve(dataset)
+    row: dict = {"workload": dataset, "samples": work.num_samples, "workers": workers}
+    with connect(workers) as client:
+        baseline = client.run(peak_rss)
+        t0 = time.perf_counter()
+        merged, report = sharded_compress(work, client, shards, sample_scope=True)
+        row["wall_s"] = time.perf_counter() - t0
+        stats = report.shards
+        by_worker = {w: [s for s in stats if s.worker == w] for w in sorted({s.worker for s in stats})}
+        row.update(
+            shards=len(stats), nodes=report.nodes_before, edges=report.edges_before,
+            nodes_sample_scope=sum(s.nodes_sample_scope for s in stats), nodes_shards=report.nodes_shards,
+            nodes_after=report.nodes_after, edges_after=report.edges_after, ratio=report.ratio,
+            merge_s=report.merge_seconds, shuffle_mib=report.shuffle_bytes / MIB,
+            merged_mib=report.merged_bytes / MIB, keys=_digest(content_keys(merged)),
+            baseline_mib=[baseline[w] / MIB for w in by_worker],
+            peak_mib=[max(s.peak_rss_bytes for s in ss) / MIB for ss in by_worker.values()],
+            samples_per_s_per_worker=[sum(s.samples for s in ss) / sum(s.build_seconds + s.lift_seconds for s in ss)
+                                      for ss in by_worker.values()],
+        )
+        if steps:
+            result = data_parallel_train(work, client, TrainSpec(steps=steps, lr=0.01))
+            row.update(train_steps_per_s=result.steps_per_second, train_loss=[result.losses[0], result.losses[-1]],
+                       train_peak_mib=[r["peak_rss_bytes"] / MIB for r in result.ranks])
+    return row
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        "| workload | workers | shards | samples | nodes | sample-lifted | shard-lifted | merged nodes | merged edges "
+        "| ratio | wall s | merge s | shuffle MiB | worker RSS start / peak MiB | samples/s per worker "
+        "| train steps/s | key digest |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        rss = ", ".join(f"{b:.0f} / {p:.0f}" for b, p in zip(r["baseline_mib"], r["peak_mib"], strict=True))
+        rate = ", ".join(f"{x:,.0f}" for x in r["samples_per_s_per_worker"])
+        steps = f"{r['train_steps_per_s']:.2f}" if "train_steps_per_s" in r else "-"
+        lines.append(
+            f"| {r['workload']} | {r['workers']} | {r['shards']} | {r['samples']:,} | {r['nodes']:,} "
+            f"| {r['nodes_sample_scope']:,} | {r['nodes_shards']:,} | {r['nodes_after']:,} | {r['edges_after']:,} "
+            f"| {r['ratio']:.1f}x | {r['wall_s']:.1f} | {r['merge_s']:.2f} | {r['shuffle_mib']:.1f} | {rss} "
+            f"| {rate} | {steps} | `{r['keys']}` |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--steps", type=int, default=20, help="data-parallel training steps (0: none)")
+    ap.add_argument("--stress", action="store_true", help="also the 213,612 screenings on the last worker count")
+    ap.add_argument("--shards", type=int, default=64, help="shards of the stress run")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/dist")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    rows = []
+    for w in args.workers:
+        rows.append(run("GI50_TASKS", w, None, args.steps))
+        print(rows[-1], flush=True)
+    if args.stress:
+        rows.append(run("GI50_ALL", args.workers[-1], args.shards, 0))
+        print(rows[-1], flush=True)
+    text = markdown(rows)
+    print(text)
+    write_results(args.out, "dist", text, rows)
+
+
+if __name__ == "__main__":
+    main()
