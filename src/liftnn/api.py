@@ -71,7 +71,7 @@ def _as_data(dataset: object) -> object:
         return dataset
     from .data.pyg import from_pyg
 
-    return from_pyg(dataset, name=getattr(dataset, "name", None) or type(dataset).__name__)
+    return from_pyg(dataset, name=getattr(dataset, "name", None) or "pyg")
 
 
 def _split(

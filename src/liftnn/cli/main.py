@@ -29,13 +29,14 @@ DATASET_HELP = (
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dataset", help=DATASET_HELP)
     p.add_argument("--preset", choices=PRESETS, default="default",
-                   help="default: a GIN-style model (ReLU, sum aggregation, BCE) that learns well; paper: the "
-                        "lifting paper's settings (2-layer GCN, sigmoid, MSE). Flags below override it")
+                   help="default: a GIN-style model with bond types (gine: ReLU, sum aggregation, 3 layers, "
+                        "width 32, BCE, 200 epochs at lr 0.005) that learns well; paper: the lifting paper's settings "
+                        "(2-layer GCN, sigmoid, width 10, MSE, 100 epochs at lr 0.01). Flags below override it")
     p.add_argument("--model", default=None, help=f"a zoo name ({MODELS}) or a template file (default: the preset's)")
     p.add_argument("--layers", type=int_at_least(1), default=None,
                    help="message-passing layers (default: the model's own)")
     p.add_argument("--dim", type=int_at_least(1), default=None, help="width of every embedding and hidden layer "
-                                                         "(default: 16, paper preset 10)")
+                                                         "(default: 32, paper preset 10)")
     p.add_argument("--act", default=None, help="activation of the hidden layers: relu, sigmoid, tanh, ... "
                                                "(default: relu, paper preset sigmoid)")
     p.add_argument("--seed", type=int_at_least(0), default=0,
@@ -68,7 +69,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     _model_args(p)
     p.add_argument("--epochs", type=int_at_least(1), default=None,
                    help="maximum epochs (default: 200, paper preset 100)")
-    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: 0.01)")
+    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: 0.005, paper preset 0.01)")
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="default adam")
     p.add_argument("--loss", choices=["mse", "bce", "ce"], default=None,
                    help="mse (the paper's), bce (binary cross-entropy), ce (cross-entropy over classes); "
@@ -77,11 +78,10 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
                    help="0: full batch (default), 1: per-sample steps, k: mini-batches of k samples")
     p.add_argument("--folds", type=folds, default=0, help="k-fold cross-validation (0: one stratified 80/20 split)")
     p.add_argument("--patience", type=int_at_least(0), default=None,
-                   help="early stopping: epochs without a better validation loss (0: off; default: 30, "
-                        "paper preset 0)")
+                   help="early stopping: stop after P epochs without a better validation loss (default 0: off)")
     p.add_argument("--val-fraction", type=fraction, default=None,
                    help="share of the training samples held out for early stopping (default: 0.1 with "
-                        "patience, else 0)")
+                        "--patience, else 0)")
     p.add_argument("--no-lift", action="store_true", help="train on the unlifted graph (same results, slower)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="default float32")
     p.add_argument("--device", default="cpu",

@@ -1,9 +1,11 @@
-"""Download TUDataset folders, checking every file against known SHA-256 sums."""
+"""Download TUDataset folders into a user cache, checking every file against known SHA-256 sums."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
+import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -41,40 +43,78 @@ TU_SHA256 = {
 }
 
 
-def verify_tu(folder: Path, name: str) -> None:
-    """Raise ``ValueError`` naming the first file whose SHA-256 differs from the known one."""
+def cache_dir(cache: str | Path | None = None) -> Path:
+    """Where downloads go: ``cache``, else ``$LIFTNN_CACHE``, else ``~/.cache/liftnn``."""
+    if cache is not None:
+        return Path(cache)
+    if os.environ.get("LIFTNN_CACHE"):
+        return Path(os.environ["LIFTNN_CACHE"])
+    return Path.home() / ".cache" / "liftnn"
+
+
+def _mismatch(folder: Path, name: str) -> str | None:
+    """The first problem of ``folder``'s copy of ``name`` (a missing file or a wrong SHA-256), or None."""
     for suffix, digest in TU_SHA256[name].items():
         path = folder / f"{name}_{suffix}"
-        if not path.exists():
-            raise ValueError(f"{path}: missing from the download")
+        if not path.is_file():
+            return f"{path}: missing"
         actual = hashlib.sha256(path.read_bytes()).hexdigest()
         if actual != digest:
-            raise ValueError(f"{path}: SHA-256 {actual} differs from the known {digest}; the file was not kept")
+            return f"{path}: SHA-256 {actual} differs from the known {digest}"
+    return None
+
+
+def verify_tu(folder: Path, name: str) -> None:
+    """Raise ``ValueError`` naming the first file that is missing or whose SHA-256 differs from the known one."""
+    problem = _mismatch(Path(folder), name)
+    if problem:
+        raise ValueError(problem)
+
+
+def is_cached(name: str, cache: str | Path | None = None) -> bool:
+    return name in TU_SHA256 and _mismatch(cache_dir(cache) / name, name) is None
+
+
+def fetch(name: str, cache: str | Path | None = None, url: str | None = None) -> Path:
+    """The verified folder of the TUDataset ``name`` (MUTAG, PTC_MR, NCI1, NCI109) in the cache,
+    downloading it first if needed (from ``url``, else ``$LIFTNN_TU_URL`` with ``{name}``, else
+    the TUDataset site). The archive is unpacked into a temporary folder and checked file by
+    file; only a copy whose every SHA-256 matches is moved into the cache, so a tampered or
+    truncated download is rejected and leaves the cache as it was."""
+    name = name.upper()
+    if name not in TU_SHA256:
+        raise ValueError(f"{name}: not downloadable; known: {', '.join(sorted(TU_SHA256))}")
+    root = cache_dir(cache)
+    folder = root / name
+    if _mismatch(folder, name) is None:
+        return folder
+    source = url or os.environ.get("LIFTNN_TU_URL", TU_URL).format(name=name)
+    try:
+        with urllib.request.urlopen(source, timeout=60) as response:
+            payload = response.read()
+    except (OSError, ValueError) as err:
+        raise FileNotFoundError(f"{name}: could not download {source} ({err}); fetch it where there is a network "
+                                f"(liftnn datasets --fetch {name}) or pass a TU folder") from None
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root, prefix=f".{name}.") as tmp:
+        try:
+            with zipfile.ZipFile(io.BytesIO(payload)) as zf:
+                for info in zf.infolist():
+                    base = Path(info.filename).name
+                    if base.startswith(f"{name}_") and base.endswith(".txt"):
+                        (Path(tmp) / base).write_bytes(zf.read(info))
+        except zipfile.BadZipFile:
+            raise ValueError(f"{name}: {source} is not a zip archive; nothing was kept") from None
+        problem = _mismatch(Path(tmp), name)
+        if problem:
+            raise ValueError(f"{name}: the download from {source} failed its checksum, nothing was kept: "
+                             f"{problem.replace(tmp, '<download>')}")
+        folder.mkdir(exist_ok=True)
+        for path in Path(tmp).iterdir():
+            os.replace(path, folder / path.name)
+    return folder
 
 
 def download_tu(name: str, root: str | Path, url: str | None = None) -> Path:
-    """Fetch ``name`` (MUTAG, PTC_MR, NCI1, NCI109) into ``root/name`` unless a verified
-    copy is there; files that fail their checksum are deleted and reported."""
-    if name not in TU_SHA256:
-        raise ValueError(f"no checksums for {name!r}; known: {sorted(TU_SHA256)}")
-    folder = Path(root) / name
-    try:
-        verify_tu(folder, name)
-        return folder
-    except ValueError:
-        pass
-    with urllib.request.urlopen(url or TU_URL.format(name=name), timeout=60) as response:
-        payload = response.read()
-    folder.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(io.BytesIO(payload)) as zf:
-        for info in zf.infolist():
-            base = Path(info.filename).name
-            if base.startswith(f"{name}_") and base.endswith(".txt"):
-                (folder / base).write_bytes(zf.read(info))
-    try:
-        verify_tu(folder, name)
-    except ValueError:
-        for suffix in TU_SHA256[name]:
-            (folder / f"{name}_{suffix}").unlink(missing_ok=True)
-        raise
-    return folder
+    """:func:`fetch` into ``root/name``."""
+    return fetch(name, root, url)

@@ -2,7 +2,8 @@
 
 Graphs (:class:`GraphSet`) use the molecule encoding of the model zoo: one type
 fact per node (``car(a)``), ``bond(a, b, e)`` per directed edge ``e``, one type fact
-per edge (``b_ar(e)``) and one query ``predict`` per graph with its label.
+per edge (``b_ar(e)``) and one query ``predict`` per graph with its label. Real-valued
+features become valued facts ``[x_1, ..., x_F] feat(a)`` and ``[...] edge_feat(e)``.
 Knowledge bases use ``r(R, S, O)`` facts in one shared example and queries
 ``predict(S, R, O)``.
 """
@@ -47,6 +48,18 @@ def _check_predicates(data: GraphSet) -> None:
             seen[pred] = f"{kind} type {name!r}"
 
 
+FEATURES = ("feat", 1)
+EDGE_FEATURES = ("edge_feat", 1)
+
+
+def _value_ids(fb: FactBase, rows: np.ndarray) -> np.ndarray:
+    """Register each distinct feature row once as a fact value; the value id of every row."""
+    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    base = len(fb.values)
+    fb.values.extend(uniq)
+    return base + inverse.reshape(-1).astype(np.int64)
+
+
 def graph_facts(data: GraphSet) -> tuple[FactBase, QuerySet]:
     """Facts and ``predict`` queries of a graph set (vectorised; constants ``a<i>``, ``e<j>``)."""
     _check_predicates(data)
@@ -65,6 +78,10 @@ def graph_facts(data: GraphSet) -> tuple[FactBase, QuerySet]:
     for t, pred in enumerate(edge_type_predicates(data)):
         sel = data.edge_type == t
         fb.add((pred, 1), np.stack([data.graph[src[sel]], edge_ids[sel]], axis=1))
+    if data.node_features is not None:
+        fb.add(FEATURES, np.stack([data.graph, nodes], axis=1), _value_ids(fb, data.node_features))
+    if data.edge_features is not None:
+        fb.add(EDGE_FEATURES, np.stack([data.graph[src], edge_ids], axis=1), _value_ids(fb, data.edge_features))
     queries = QuerySet(
         signatures=[("predict", 0)] * data.num_graphs,
         rows=[np.array([g], dtype=np.int64) for g in range(data.num_graphs)],

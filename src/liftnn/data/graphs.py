@@ -20,6 +20,9 @@ class GraphSet:
         y: ``float64[G]`` the graph labels.
         node_types, edge_types: the type names.
         name: where the set came from.
+        node_features: optional ``float64[n, F]`` real-valued node features (e.g. PyG's
+            continuous ``x``), beside the types; they enter models as valued facts.
+        edge_features: optional ``float64[m, F_e]`` real-valued edge features.
     """
 
     node_type: np.ndarray
@@ -30,6 +33,8 @@ class GraphSet:
     node_types: tuple[str, ...]
     edge_types: tuple[str, ...]
     name: str = ""
+    node_features: np.ndarray | None = None
+    edge_features: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         """Consistency of the arrays: shapes, id ranges, graphs in order and none without nodes."""
@@ -55,6 +60,14 @@ class GraphSet:
             raise ValueError(f"{where}: graph {int(empty[0])} has no nodes ({empty.size} graph(s) without nodes)")
         if m and np.any(self.graph[self.edge_index[0]] != self.graph[self.edge_index[1]]):
             raise ValueError(f"{where}: an edge joins nodes of two different graphs")
+        for what, feats, count in (("node", self.node_features, n), ("edge", self.edge_features, m)):
+            if feats is None:
+                continue
+            if feats.ndim != 2 or feats.shape[0] != count:
+                raise ValueError(f"{where}: {what}_features has shape {feats.shape}; expected ({count}, F)")
+            if not np.all(np.isfinite(feats)):
+                row = int(np.flatnonzero(~np.isfinite(feats).all(1))[0])
+                raise ValueError(f"{where}: {what} {row} has a non-finite (NaN or infinite) feature")
 
     @property
     def num_graphs(self) -> int:
@@ -77,6 +90,8 @@ class GraphSet:
             "node_types": len(self.node_types),
             "edge_types": len(self.edge_types),
             "positive": int((self.y > 0.5).sum()),
+            **({} if self.node_features is None else {"node_features": int(self.node_features.shape[1])}),
+            **({} if self.edge_features is None else {"edge_features": int(self.edge_features.shape[1])}),
         }
 
     def subset(self, graphs: np.ndarray) -> GraphSet:
@@ -98,4 +113,6 @@ class GraphSet:
             node_types=self.node_types,
             edge_types=self.edge_types,
             name=self.name,
+            node_features=None if self.node_features is None else self.node_features[keep],
+            edge_features=None if self.edge_features is None else self.edge_features[e],
         )

@@ -11,6 +11,9 @@ gcn        ``h_l(X) = avg_{Y ~ X} act(W_l h_{l-1}(Y))``                       (2
 gcn_bonds  ``h_l(X) = avg_{Y ~_e X} act(W_l h_{l-1}(Y) + U_l bond(e))``        (2 layers)
 sage       ``h_l(X) = act(S_l h_{l-1}(X) + A_l avg_{Y ~ X} h_{l-1}(Y))``      (2 layers)
 gin        ``h_l(X) = relu(W2_l relu(W1_l (h_{l-1}(X) + Σ_{Y ~ X} h_{l-1}(Y))))`` (5 layers)
+gine       ``a_l(X) = h_{l-1}(X) + Σ_{Y ~_e X} relu(M_l h_{l-1}(Y) + U_l bond(e))``,
+           ``h_l(X) = relu(W2_l relu(W1_l a_l(X) + b1_l) + b2_l)`` (3 layers; the default
+           preset's model, readout ``sigmoid(W · avg_X h_L(X) + b)``)
 graphlets  ``h_l(X) = avg over 3-node paths X-Y-Z of act(A h(X) + B h(Y) + C h(Z))``
 kbe        knowledge bases: a relational GCN over entity embeddings and an MLP scoring
            each queried triple ``predict(S, R, O)``
@@ -25,8 +28,8 @@ from collections.abc import Sequence
 
 from ..logic.dsl import DslTemplate, R, V, settings
 
-MODELS = ("gcn", "gcn_bonds", "sage", "gin", "graphlets")
-DEFAULT_LAYERS = {"gcn": 2, "gcn_bonds": 2, "sage": 2, "gin": 5, "graphlets": 2}
+MODELS = ("gcn", "gcn_bonds", "sage", "gin", "gine", "graphlets")
+DEFAULT_LAYERS = {"gcn": 2, "gcn_bonds": 2, "sage": 2, "gin": 5, "gine": 3, "graphlets": 2}
 
 
 def _embed(t: DslTemplate, node_types: Sequence[str], dim: int, name: str = "h0") -> None:
@@ -34,9 +37,9 @@ def _embed(t: DslTemplate, node_types: Sequence[str], dim: int, name: str = "h0"
         t += getattr(R, name)(V.X)[dim, 1] <= getattr(R, typ)(V.X)
 
 
-def _readout(t: DslTemplate, last: str, dim: int) -> None:
+def _readout(t: DslTemplate, last: str, dim: int, bias: bool = False) -> None:
     t += (R.predict[1, dim] <= getattr(R, last)(V.X)) | settings(aggregation="avg")
-    t += R.predict / 0 | settings(activation="sigmoid")
+    t += R.predict / 0 | (settings(activation="sigmoid", offset=(1,)) if bias else settings(activation="sigmoid"))
 
 
 def molecule_template(model: str, node_types: Sequence[str], edge_types: Sequence[str] = (),
@@ -49,7 +52,7 @@ def molecule_template(model: str, node_types: Sequence[str], edge_types: Sequenc
         raise ValueError(f"layers must be >= 1, got {layers}")
     t = DslTemplate()
     _embed(t, node_types, dim)
-    if model == "gcn_bonds":
+    if model in ("gcn_bonds", "gine"):
         for typ in edge_types:
             t += R.bond_embed(V.B)[dim, 1] <= getattr(R, typ)(V.B)
     for lv in range(1, layers + 1):
@@ -69,10 +72,17 @@ def molecule_template(model: str, node_types: Sequence[str], edge_types: Sequenc
             t += (agg(V.X) <= (prev(V.Y), R.bond(V.X, V.Y, V.B))) | settings(aggregation="sum")
             t += (mlp(V.X) <= agg(V.X)[dim, dim]) | settings(activation="relu")
             t += (h(V.X) <= mlp(V.X)[dim, dim]) | settings(activation="relu")
+        elif model == "gine":
+            agg, mlp = getattr(R, f"agg{lv}"), getattr(R, f"mlp{lv}")
+            t += agg(V.X) <= prev(V.X)
+            t += (agg(V.X) <= (prev(V.Y)[dim, dim], R.bond(V.X, V.Y, V.B), R.bond_embed(V.B)[dim, dim])) | settings(
+                aggregation="sum", activation=activation)
+            t += (mlp(V.X) <= agg(V.X)[dim, dim]) | settings(activation=activation, offset=(dim,))
+            t += (h(V.X) <= mlp(V.X)[dim, dim]) | settings(activation=activation, offset=(dim,))
         else:  # graphlets
             t += (h(V.X) <= (prev(V.X)[dim, dim], prev(V.Y)[dim, dim], prev(V.Z)[dim, dim],
                              R.bond(V.X, V.Y, V.B1), R.bond(V.Y, V.Z, V.B2))) | settings(activation=activation)
-    _readout(t, f"h{layers}", dim)
+    _readout(t, f"h{layers}", dim, bias=model == "gine")
     return t
 
 
