@@ -86,7 +86,8 @@ def read(path: str | Path) -> dict:
         raise FileNotFoundError(f"no such checkpoint: {path}")
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError) as err:
+    except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError, KeyError, IndexError,
+            TypeError) as err:  # what unpickling arbitrary bytes raises (b"hello": a memo KeyError)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{path}: not a liftnn checkpoint (or one written by an older, unsafe version): "
                          f"{first}") from None
