@@ -168,3 +168,19 @@ def test_clash_warning_is_one_clean_line(tmp_path: Path, capsys) -> None:  # noq
     assert warnings and all(line.startswith("liftnn: warning: value lifting merged") for line in warnings), warnings
     assert re.search(r"node \d+ into node \d+", warnings[0]) and "liftnn.verify" in warnings[0]
     assert rc == 1 and "verify FAILED" in captured.out  # 1 digit merges different values; verify says so
+
+
+def test_checkpoint_target_is_checked_before_training(tmp_path: Path, molecules: Path, capsys) -> None:  # noqa: ANN001
+    train = ["train", str(molecules), "--epochs", "1"]
+    one_error(*run(capsys, [*train, "--checkpoint", str(tmp_path / "no" / "m.pt")]),
+              r"--checkpoint .*m.pt: the folder .*no does not exist")
+    one_error(*run(capsys, [*train, "--checkpoint", str(tmp_path)]), r"--checkpoint .*: is a folder")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    (tmp_path / "link.txt").hardlink_to(notes)
+    for target in (notes, tmp_path / "link.txt"):
+        one_error(*run(capsys, [*train, "--checkpoint", str(target)]),
+                  r"--checkpoint .*: exists and is not a liftnn checkpoint; not replacing it")
+    assert notes.read_text() == "hello\n"
+    assert main([*train, "--checkpoint", str(tmp_path / "link.txt"), "--force", "--json"]) == 0
+    assert notes.read_text() == "hello\n"  # replaced by a new file: the other name of the old one is untouched
