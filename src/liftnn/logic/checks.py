@@ -24,11 +24,9 @@ def check_network(network: Network) -> None:
         dim = node_dimensions(g, g.shapes)
     except WeightShapeError as err:
         raise ValueError(f"{network.weights.sources.get(err.label) or network.sources[0]}: {err}") from None
-    except ValueError as err:
+    except ValueError as err:  # a node's inputs do not fit: its template line where the engine names the node
         node = getattr(err, "node", None)
-        if node is None:
-            raise
-        raise ValueError(f"{network.where(node)}: {err}") from None
+        raise ValueError(f"{network.sources[0] if node is None else network.where(node)}: {err}") from None
     for name in ("max", "min", "count"):
         if name not in g.combines:
             continue

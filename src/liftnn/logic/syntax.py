@@ -144,9 +144,10 @@ def _value(src: _Source) -> Weight:
         return Weight((), (_number(src),))
     if src.at("{"):
         src.next()
-        dims = [int(d) for d in _numbers_until(src, "}")]
-        if any(d < 1 for d in dims) or len(dims) > 2:
-            src.fail(f"weight dimensions {{{', '.join(map(str, dims))}}} must be one or two positive sizes", t)
+        sizes = _numbers_until(src, "}")
+        dims = [int(d) for d in sizes]
+        if any(d < 1 or d != s or d > 2**31 for d, s in zip(dims, sizes, strict=True)) or len(dims) > 2:
+            src.fail(f"weight dimensions {{{', '.join(map(str, dims))}}} must be one or two positive whole sizes", t)
         if dims in ([1], [1, 1]):
             return Weight(())
         return Weight((dims[0], 1) if len(dims) == 1 else tuple(dims))
