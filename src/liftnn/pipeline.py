@@ -66,6 +66,7 @@ class ModelSpec:
     negatives: int = 1
     seed: int = 0
     preset: str = "default"
+    allow_underivable: bool = False  # queries nothing derives output 0 instead of being an error
 
     def resolved(self, knowledge_base: bool) -> ModelSpec:
         """Every ``None`` replaced by the preset's value."""
@@ -113,7 +114,7 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
         spec = spec.resolved(False)
         template = molecule_template(spec.model, schema.atom_types, schema.bond_types, spec.layers, spec.dim,
                                      spec.activation)
-        loaded = _from_template(template, facts, queries, path.name, t0)
+        loaded = _from_template(template, facts, queries, path.name, t0, allow_underivable=spec.allow_underivable)
         loaded.stats = {"schema": schema.describe(), **loaded.stats}
         loaded.spec = spec
         return loaded
@@ -126,7 +127,7 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
                              f"{path} holds NeuraLogic examples: pass --model TEMPLATE_FILE (no template.txt there)")
         template = load_template(template_path)
         facts, queries = load_dataset(*files)
-        loaded = _from_template(template, facts, queries, path.name, t0)
+        loaded = _from_template(template, facts, queries, path.name, t0, allow_underivable=spec.allow_underivable)
         loaded.spec = spec
         return loaded
     data = dataset if isinstance(dataset, GraphSet | KnowledgeBase) else load(dataset)
@@ -146,7 +147,8 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
                 data.entities, data.relations, dim=spec.dim, layers=spec.layers or 1, activation=spec.activation
             )
         )
-        loaded = _from_template(template, facts, queries, data.name, t0, data.stats())
+        loaded = _from_template(template, facts, queries, data.name, t0, data.stats(),
+                                  allow_underivable=spec.allow_underivable)
         loaded.kb, loaded.spec = data, spec
         return loaded
     assert isinstance(data, GraphSet)
@@ -159,7 +161,8 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
         raise ValueError(f"{data.name} is a set of graphs: kbe is for knowledge bases")
     template = load_template(template_file) if template_file else _zoo_graph_template(data, spec)
     facts, queries = graph_facts(data)
-    loaded = _from_template(template, facts, queries, data.name, t0, data.stats())
+    loaded = _from_template(template, facts, queries, data.name, t0, data.stats(),
+                                  allow_underivable=spec.allow_underivable)
     loaded.graphs, loaded.spec = data, spec
     return loaded
 
@@ -185,8 +188,9 @@ def _from_template(
     name: str,
     t0: float,  # noqa: ANN001
     data_stats: dict | None = None,
+    allow_underivable: bool = False,
 ) -> Loaded:
-    network = build(template, facts, queries)
+    network = build(template, facts, queries, allow_underivable=allow_underivable)
     problem = Problem.from_network(network, name, str(template))
     stats = {
         "dataset": data_stats or facts.stats(),

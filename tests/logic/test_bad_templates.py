@@ -178,3 +178,14 @@ def test_mutated_templates_fail_only_with_a_located_syntax_error(
             parse(text, "m.txt")
     except TemplateSyntaxError as err:
         assert LOCATED.match(str(err)), str(err)
+
+
+def test_cli_underivable_query_is_an_error_unless_allowed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from liftnn.cli import main
+
+    (tmp_path / "template.txt").write_text("h(X) :- a(X), e(X, X).\n")
+    (tmp_path / "examples.txt").write_text("a(x), e(x, y).\na(y), e(y, y).\n")
+    (tmp_path / "queries.txt").write_text("1.0 h(x).\n0.0 h(y).\n")
+    assert main(["info", str(tmp_path)]) == 2
+    assert "queries.txt:1: query h(x) cannot be derived" in capsys.readouterr().err
+    assert main(["info", str(tmp_path), "--allow-underivable", "--json"]) == 0

@@ -35,7 +35,8 @@ def check_device(name: str) -> torch.device:
 
 
 def model_spec(args: argparse.Namespace) -> ModelSpec:
-    return ModelSpec(args.model, args.layers, args.dim, args.act, seed=args.seed, preset=args.preset)
+    return ModelSpec(args.model, args.layers, args.dim, args.act, seed=args.seed, preset=args.preset,
+                     allow_underivable=args.allow_underivable)
 
 
 def _quiet(args: argparse.Namespace) -> bool:

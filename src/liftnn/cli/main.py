@@ -42,6 +42,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int_at_least(0), default=0,
                    help="seed of weights, splits and batch order (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--allow-underivable", action="store_true",
+                   help="a query that the template cannot derive outputs 0 instead of being an error")
 
 
 def _info_parser(sub: argparse._SubParsersAction) -> None:
