@@ -60,10 +60,28 @@ def test_seeded_runs_repeat_and_lifting_shrinks_the_batches(mutag: Problem) -> N
 
 
 def test_early_stopping_restores_the_best_epoch(mutag: Problem) -> None:
+    """Training stops `patience` epochs after the best validation loss and returns the
+    parameters of that epoch: they score its validation loss, equal a run stopped there,
+    and differ from the parameters of the last epoch trained."""
+    from dataclasses import replace
+
+    from liftnn.engine import evaluate
+    from liftnn.graph.subgraph import select_outputs
+
+    train, val = np.arange(0, 150), np.arange(150, 188)
     cfg = TrainConfig(epochs=400, lr=0.5, patience=5)
-    _, hist = fit(mutag, np.arange(0, 150), cfg, val_rows=np.arange(150, 188))
-    assert len(hist.epoch_loss) < 400
-    assert hist.best_epoch == int(np.argmin([v["loss"] for v in hist.val]))
+    params, hist = fit(mutag, train, cfg, val_rows=val)
+    best = int(np.argmin([v["loss"] for v in hist.val]))
+    assert hist.best_epoch == best
+    assert len(hist.epoch_loss) == best + 1 + cfg.patience < 400
+    y = evaluate(select_outputs(mutag.graph, val), params).detach().double()
+    mse = float(torch.mean((y[:, 0] - torch.as_tensor(mutag.targets[val], dtype=torch.float64)) ** 2))
+    assert mse == pytest.approx(hist.val[best]["loss"], rel=1e-5)
+    at_best, _ = fit(mutag, train, replace(cfg, epochs=best + 1, patience=0))
+    last, _ = fit(mutag, train, replace(cfg, epochs=len(hist.epoch_loss), patience=0))
+    for k in params:
+        torch.testing.assert_close(params[k], at_best[k], rtol=0, atol=0)
+    assert any(not torch.equal(params[k], last[k]) for k in params)
 
 
 def test_checkpoint_round_trip(tmp_path: Path) -> None:
