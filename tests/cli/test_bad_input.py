@@ -152,6 +152,12 @@ def test_cross_entropy_on_binary_targets(molecules: Path, capsys) -> None:  # no
               r"loss 'ce' \(--loss ce\) needs one output column per class")
 
 
+def test_training_on_one_class(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    (tmp_path / "pos.txt").write_text(MOLECULES.replace("-", "+"))
+    one_error(*run(capsys, ["train", str(tmp_path / "pos.txt"), "--epochs", "1"]),
+              r"all 6 samples have the target 1: there is nothing to learn")
+
+
 def test_zero_trials_report_no_check(molecules: Path, capsys) -> None:  # noqa: ANN001
     assert main(["compress", str(molecules), "--trials", "0", "--scope", "dataset"]) == 0
     out = capsys.readouterr().out

@@ -22,8 +22,12 @@ def loss_fn(name: str, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def check_loss(name: str, targets: np.ndarray, output_dim: int) -> None:
     """``ValueError`` naming the loss (``--loss``) when the targets or the model's output width cannot fit it:
-    ``ce`` needs ``d >= 2`` output columns and class indices ``0..d-1``; ``bce`` targets in ``[0, 1]``."""
+    ``ce`` needs ``d >= 2`` output columns and class indices ``0..d-1``; ``bce`` targets in ``[0, 1]``;
+    any loss needs at least two distinct targets."""
     t = np.asarray(targets, dtype=np.float64)
+    if t.size and np.all(t == t[0]):
+        raise ValueError(f"all {t.size} samples have the target {t[0]:g}: there is nothing to learn, and accuracy "
+                         "on one class means nothing; check the labels (for a knowledge base: negatives > 0)")
     if name == "ce":
         if output_dim < 2:
             raise ValueError(f"loss 'ce' (--loss ce) needs one output column per class, but the model has "

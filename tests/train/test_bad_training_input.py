@@ -17,6 +17,8 @@ from liftnn.train.metrics import check_loss
     ("ce", [0.5, 1.0], 2, r"sample 0 has target 0.5"),
     ("bce", [0.0, 2.0], 1, r"loss 'bce' \(--loss bce\) needs targets in \[0, 1\], got values in \[0, 2\]"),
     ("bce", [-1.0, 1.0], 1, r"needs targets in \[0, 1\]"),
+    ("bce", [1.0, 1.0, 1.0], 1, r"all 3 samples have the target 1: there is nothing to learn"),
+    ("mse", [0.0, 0.0], 1, r"all 2 samples have the target 0"),
 ])
 def test_loss_that_cannot_fit_the_targets(loss: str, targets: list[float], dim: int, match: str) -> None:
     with pytest.raises(ValueError, match=match) as info:
