@@ -1,17 +1,21 @@
 """Data-parallel training: each rank holds its shard's lifted graph; gradients are all-reduced.
 
-With the samples cut into shards ``r = 0..R-1`` of ``n_r`` samples (``n = Σ n_r``), the
-full-batch loss splits into the shards' shares
+With the samples cut into shards ``r = 0..R-1``, a step's batch ``B`` (all samples, or a
+mini-batch) splits into the parts ``B_r`` the shards hold, and so does its loss:
 
-    L(θ) = Σ_r (n_r / n) · L_r(θ)          (L_r: the loss over shard r, a mean over its samples)
-    L(θ) = Σ_r S_r(θ) / m                  (masked multi-task MSE: S_r the shard's sum of squared
-                                            errors over observed targets, m observed targets in all)
+    L_B(θ) = Σ_r (|B_r| / |B|) · L_{B_r}(θ)    (L_{B_r}: the loss over B_r, a mean over its samples)
+    L_B(θ) = Σ_r S_{B_r}(θ) / m_B              (masked multi-task MSE: S_{B_r} the sum of squared
+                                                errors over B_r's observed targets, m_B those of B)
 
 so ``∇L = Σ_r ∇(share_r)``. Every rank evaluates and differentiates its share on its own
 lifted graph (:func:`liftnn.engine.evaluate`, :func:`liftnn.train.metrics.loss_fn`); one
-``all_reduce`` (sum, gloo) of the flattened gradients and the loss gives every rank ``∇L``;
+``all_reduce`` (sum, gloo) of the flattened gradients and the loss gives every rank ``∇L``
+(a weight that no rank's part of the batch uses keeps no gradient, so the optimizer skips it
+as it would in one process);
 every rank then applies the same optimizer step to the same parameters. The parameters after
-every step are those of single-process full-batch training on all samples, up to rounding.
+every step are those of single-process training on the same batches, up to rounding. A rank
+evaluates ``B_r`` on the sub-graph of its lifted shard that those outputs need, which is
+exactly the lifted graph of ``B_r`` (:func:`liftnn.graph.subgraph.select_outputs`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import numpy as np
 import torch
 
 from ..engine import evaluate
+from ..graph import Graph
+from ..graph.subgraph import select_outputs
 from ..lift import compress
 from ..logic.weights import number_weights
 from ..train.loop import DTYPES, TrainConfig, make_optimizer
@@ -38,8 +44,9 @@ from .work import Workload
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """Full-batch training: ``steps`` optimizer steps of ``optimizer`` (adam|sgd) at ``lr`` on ``loss``
-    (mse|bce|ce; multi-task targets always use masked MSE), in ``dtype``, weights drawn from ``seed``."""
+    """``steps`` optimizer steps of ``optimizer`` (adam|sgd) at ``lr`` on ``loss`` (mse|bce|ce;
+    multi-task targets always use masked MSE), in ``dtype``, weights drawn from ``seed``; full
+    batch (``batch_size`` 0) or mini-batches (see :func:`batch_schedule`)."""
 
     steps: int = 100
     lr: float = 0.01
@@ -47,9 +54,25 @@ class TrainSpec:
     loss: str = "mse"
     dtype: str = "float64"
     seed: int = 0
+    batch_size: int = 0
 
     def __post_init__(self) -> None:
-        TrainConfig(epochs=self.steps, lr=self.lr, optimizer=self.optimizer, loss=self.loss, dtype=self.dtype)
+        TrainConfig(epochs=self.steps, lr=self.lr, optimizer=self.optimizer, loss=self.loss, dtype=self.dtype,
+                    batch_size=self.batch_size)
+
+
+def batch_schedule(n: int, batch_size: int, steps: int, seed: int) -> list[np.ndarray]:
+    """The sorted sample ids of every step: all ``n`` (``batch_size`` 0 or ``>= n``), or the
+    batches of one seeded shuffle, visited in a fresh seeded order every epoch."""
+    if batch_size <= 0 or batch_size >= n:
+        return [np.arange(n)] * steps
+    perm = np.random.default_rng(seed).permutation(n)
+    batches = [np.sort(perm[i : i + batch_size]) for i in range(0, n, batch_size)]
+    rng = np.random.default_rng(seed + 1)
+    order: list[np.ndarray] = []
+    while len(order) < steps:
+        order += [batches[b] for b in rng.permutation(len(batches))]
+    return order[:steps]
 
 
 @dataclass
@@ -73,8 +96,8 @@ def initial_params(work: Workload, seed: int, dtype: str = "float64") -> dict[st
 
 
 def shard_share(loss: str, y: torch.Tensor, t: torch.Tensor, scale: float) -> torch.Tensor:
-    """A shard's share of the full-batch loss: ``scale · loss_fn`` (``scale = n_r / n``), or for
-    multi-task targets ``t[n_r, tasks]`` (NaN: unobserved) the masked squared error times ``scale = 1 / m``."""
+    """A shard's share of a batch's loss: ``scale · loss_fn`` (``scale = |B_r| / |B|``), or for
+    multi-task targets ``t[|B_r|, tasks]`` (NaN: unobserved) the masked squared error times ``scale = 1 / m_B``."""
     if t.ndim == 2:
         observed = ~torch.isnan(t)
         return torch.where(observed, (y - torch.nan_to_num(t)) ** 2, torch.zeros_like(y)).sum() * scale
@@ -82,8 +105,9 @@ def shard_share(loss: str, y: torch.Tensor, t: torch.Tensor, scale: float) -> to
 
 
 def train_rank(work: Workload, ids: np.ndarray, rank: int, world: int, init_method: str,
-               params: dict[str, tuple[np.ndarray, bool]], spec: TrainSpec, scale: float) -> dict[str, Any]:
-    """One rank (runs on a worker): build and lift its shard, then ``spec.steps`` all-reduced steps."""
+               params: dict[str, tuple[np.ndarray, bool]], spec: TrainSpec) -> dict[str, Any]:
+    """One rank (runs on a worker): build and lift its shard ``ids`` (a contiguous range), then
+    ``spec.steps`` all-reduced steps over :func:`batch_schedule`."""
     import torch.distributed as dist
 
     torch.set_num_threads(1)
@@ -91,27 +115,35 @@ def train_rank(work: Workload, ids: np.ndarray, rank: int, world: int, init_meth
     t0 = time.perf_counter()
     raw = work.build(ids)
     graph, _ = compress(raw, scope="dataset")
-    targets = torch.as_tensor(work.targets[ids], dtype=dtype)
+    targets = np.asarray(work.targets, dtype=np.float64)
     p = {k: torch.tensor(v, dtype=dtype, requires_grad=g) for k, (v, g) in params.items()}
     learnable = [v for v in p.values() if v.requires_grad]
     opt = make_optimizer(TrainConfig(lr=spec.lr, optimizer=spec.optimizer), learnable)
+    schedule = batch_schedule(work.num_samples, spec.batch_size, spec.steps, spec.seed)
+    parts: dict[int, tuple[Graph, torch.Tensor, float]] = {}  # a batch's part of this shard, by batch identity
     build_seconds = time.perf_counter() - t0
     dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world,
                             timeout=timedelta(seconds=300))
     losses = []
     try:
         t1 = time.perf_counter()
-        for _ in range(spec.steps):
+        for batch in schedule:
+            if id(batch) not in parts:
+                parts[id(batch)] = _part(graph, targets, batch, ids, dtype)
+            sub, t, scale = parts[id(batch)]
             opt.zero_grad(set_to_none=True)
-            share = shard_share(spec.loss, evaluate(graph, p), targets, scale)
-            share.backward()
-            flat = torch.cat([share.detach().reshape(1)] + [
+            share = shard_share(spec.loss, evaluate(sub, p), t, scale) if sub is not None else None
+            if share is not None:
+                share.backward()
+            head = [share.detach() if share is not None else torch.zeros((), dtype=dtype)]
+            used = [torch.tensor(float(v.grad is not None), dtype=dtype) for v in learnable]
+            flat = torch.cat([x.reshape(-1) for x in head + used] + [
                 (v.grad if v.grad is not None else torch.zeros_like(v)).reshape(-1) for v in learnable])
             dist.all_reduce(flat)
             losses.append(float(flat[0]))
-            offset = 1
-            for v in learnable:
-                v.grad = flat[offset : offset + v.numel()].reshape(v.shape).clone()
+            offset = 1 + len(learnable)
+            for i, v in enumerate(learnable):  # a weight no rank used keeps no gradient, as in one process
+                v.grad = flat[offset : offset + v.numel()].reshape(v.shape).clone() if flat[1 + i] > 0 else None
                 offset += v.numel()
             opt.step()
         seconds = time.perf_counter() - t1
@@ -122,6 +154,16 @@ def train_rank(work: Workload, ids: np.ndarray, rank: int, world: int, init_meth
             "nodes_lifted": graph.num_nodes, "build_seconds": build_seconds, "peak_rss_bytes": peak_rss()}
 
 
+def _part(graph: Graph, targets: np.ndarray, batch: np.ndarray, ids: np.ndarray,
+          dtype: torch.dtype) -> tuple[Graph | None, torch.Tensor, float]:
+    """The part of ``batch`` in the shard ``ids`` (output ``i`` of ``graph`` is sample ``ids[i]``):
+    its sub-graph (``None`` if empty), targets and loss scale (see :func:`shard_share`)."""
+    mine = np.flatnonzero(np.isin(ids, batch, assume_unique=True))
+    scale = 1.0 / np.isfinite(targets[batch]).sum() if targets.ndim == 2 else mine.size / batch.size
+    sub = None if not mine.size else graph if mine.size == graph.num_outputs else select_outputs(graph, mine)
+    return sub, torch.as_tensor(targets[ids[mine]], dtype=dtype), float(scale)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("", 0))
@@ -130,7 +172,7 @@ def _free_port() -> int:
 
 def data_parallel_train(work: Workload, client: Any, spec: TrainSpec,  # noqa: ANN401
                         params: dict[str, torch.Tensor] | None = None) -> TrainResult:
-    """Train ``work`` full batch, one rank per worker of ``client``'s cluster, each on its shard.
+    """Train ``work``, one rank per worker of ``client``'s cluster, each on its shard.
 
     ``params`` default to :func:`initial_params` (``spec.seed``). Returns rank 0's parameters
     (all ranks end with the same ones) and the global loss of every step.
@@ -138,9 +180,10 @@ def data_parallel_train(work: Workload, client: Any, spec: TrainSpec,  # noqa: A
     targets = np.asarray(work.targets, dtype=np.float64)
     if targets.ndim == 1 and not np.all(np.isfinite(targets)):
         raise ValueError(f"{work.name}: sample {int(np.flatnonzero(~np.isfinite(targets))[0])} has no target")
-    observed = int(np.isfinite(targets).sum())
-    if not observed:
-        raise ValueError(f"{work.name}: no sample has a target")
+    empty = [i for i, b in enumerate(batch_schedule(work.num_samples, spec.batch_size, spec.steps, spec.seed))
+             if not np.isfinite(targets[b]).any()]
+    if empty:
+        raise ValueError(f"{work.name}: the batch of step {empty[0]} has no target")
     addresses = worker_addresses(client)
     ranges = shard_ranges(work.num_samples, len(addresses))
     world = len(ranges)
@@ -151,7 +194,6 @@ def data_parallel_train(work: Workload, client: Any, spec: TrainSpec,  # noqa: A
     remote = client.scatter(work, broadcast=True)
     futures = [
         client.submit(train_rank, remote, ids, r, world, f"tcp://{host}:{port}", init, spec,
-                      1.0 / observed if targets.ndim == 2 else ids.size / work.num_samples,
                       workers=[addresses[r]], allow_other_workers=False, pure=False)
         for r, ids in enumerate(ranges)
     ]
