@@ -140,7 +140,7 @@ class WeightShapeError(ValueError):
         self.label = label
 
 
-class _Prepared(NamedTuple):
+class Prepared(NamedTuple):
     """Edges with multiplicities expanded where needed, and every node's and message's dimension."""
 
     node_kind: np.ndarray
@@ -158,10 +158,14 @@ class _Prepared(NamedTuple):
 def node_dimensions(graph: Graph, shapes: Mapping[str, Shape]) -> np.ndarray:
     """``int64[N]`` the dimension of every node's value under these weight shapes; a clear
     ``ValueError`` (naming the weight or node) where a shape does not fit its inputs."""
-    return _prepare(graph, shapes).dim
+    return prepare(graph, shapes).dim
 
 
-def _prepare(graph: Graph, shapes: Mapping[str, Shape]) -> _Prepared:
+def prepare(graph: Graph, shapes: Mapping[str, Shape]) -> Prepared:
+    """Edges (multiplicities expanded for concat and registered combines), levels, and every node's and
+    message's dimension, checked: the first step of :func:`compile_plan` and of the native tape."""
+    """Edges with multiplicities expanded for concat and registered combines, levels and every node's and
+    message's dimension, checked (the first step of both :func:`compile_plan` and the native tape)."""
     g = graph
     labels = g.labels
     for label in labels:
@@ -186,7 +190,7 @@ def _prepare(graph: Graph, shapes: Mapping[str, Shape]) -> _Prepared:
     level = g.levels()
     dim, msg_dim = _dims(g, level, child, parent, lab, count, io, node_kind)
     _check_bias(g, shapes, dim)
-    return _Prepared(node_kind, child, parent, count, pos, lab, io, level, dim, msg_dim)
+    return Prepared(node_kind, child, parent, count, pos, lab, io, level, dim, msg_dim)
 
 
 def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
@@ -194,13 +198,13 @@ def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
     g = graph
     labels = g.labels
     combines = [get_combine(c) for c in g.combines]
-    node_kind, child, parent, count, pos, lab, io, level, dim, msg_dim = _prepare(g, shapes)
+    node_kind, child, parent, count, pos, lab, io, level, dim, msg_dim = prepare(g, shapes)
 
     arity = np.where(node_kind == "custom", np.bincount(parent, minlength=g.num_nodes), 0)
     act = np.where(g.is_leaf, 0, g.node_act)
     level = _schedule(g, level, g.node_combine, act, dim, arity)
     block, row, order = _blocks(level, g.node_combine, act, dim, arity)
-    col = _exclusive_segment_cumsum(parent, msg_dim)
+    col = exclusive_segment_cumsum(parent, msg_dim)
     nb = int(block.max()) + 1 if block.size else 0
     starts = np.flatnonzero(run_starts(block[order]))
     bounds = np.append(starts, order.size)
@@ -332,7 +336,7 @@ def _blocks(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return block, row, order
 
 
-def _exclusive_segment_cumsum(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
+def exclusive_segment_cumsum(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Per edge, the sum of ``x`` over the earlier edges of the same parent."""
     c = np.cumsum(x) - x
     seg = np.flatnonzero(run_starts(parent))

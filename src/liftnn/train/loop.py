@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..engine import evaluate, plan_for, shapes_of
 from ..graph import Graph
 from ..graph.subgraph import select_outputs
 from ..lift import compress
 from .metrics import LOSSES, loss_fn, metrics
 from .problem import Problem
+from .runners import ENGINES, NativeRunner, Runner, TorchRunner, choose_engine
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -49,8 +50,11 @@ class TrainConfig:
     dtype: str = "float32"
     device: str = "cpu"
     checkpoint: str | None = None
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {self.engine!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.loss not in LOSSES:
@@ -77,6 +81,7 @@ class History:
     build_seconds: float = 0.0
     train_seconds: float = 0.0
     nodes: dict[str, int] = field(default_factory=dict)
+    engine: str = ""
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -94,11 +99,15 @@ def _graph_of(problem: Problem, rows: np.ndarray, lift: bool, scope: str = "data
 
 
 class Batches:
-    """A seeded partition of ``rows`` into batches, each with its (lifted) graph."""
+    """A seeded partition of ``rows`` into batches over one (lifted) graph of them all.
 
-    def __init__(
-        self, problem: Problem, rows: np.ndarray, batch_size: int, lift: bool, seed: int, scope: str = "dataset"
-    ) -> None:
+    ``whole``'s output ``i`` is sample ``order[i]``; batch ``k`` is the consecutive
+    output rows of ``rows[k]``. With ``graphs=True`` every batch also gets its own
+    sub-graph (what its outputs need: the lifted batch), as the torch engine runs them.
+    """
+
+    def __init__(self, problem: Problem, rows: np.ndarray, batch_size: int, lift: bool, seed: int,
+                 scope: str = "dataset", graphs: bool = True) -> None:
         rng = np.random.default_rng(seed)
         perm = rng.permutation(rows)
         size = perm.size if batch_size == 0 else batch_size
@@ -106,17 +115,17 @@ class Batches:
         self.rows = [perm[i : i + size] for i in range(0, perm.size, size)]
         self.whole = _graph_of(problem, perm, lift, scope)  # lifted once; batches are restrictions of it
         starts = np.cumsum([0] + [len(r) for r in self.rows])
-        self.graphs = (
-            [self.whole]
-            if len(self.rows) == 1
-            else [select_outputs(self.whole, np.arange(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
-        )
+        self.graphs: list[Graph] = []
+        if graphs:
+            self.graphs = (
+                [self.whole] if len(self.rows) == 1 else
+                [select_outputs(self.whole, np.arange(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+            )
         self.nodes = int(sum(g.num_nodes for g in self.graphs))
 
 
-def _predict(graph: Graph, params: dict[str, torch.Tensor]) -> np.ndarray:
-    with torch.no_grad():
-        return evaluate(graph, params).detach().cpu().numpy().astype(np.float64)
+class NonFiniteLoss(ValueError):
+    """Training produced a NaN or infinite loss; the message names the epoch and step."""
 
 
 def fit(
@@ -125,57 +134,67 @@ def fit(
     config: TrainConfig,
     val_rows: np.ndarray | None = None,
     test_rows: np.ndarray | None = None,
-    progress=None,
-) -> tuple[dict[str, torch.Tensor], History]:  # noqa: ANN001
+    progress: Callable[[int, float], object] | None = None,
+) -> tuple[dict[str, torch.Tensor], History]:
     """Train on ``train_rows``; early-stop on ``val_rows`` (``patience > 0``); report ``test_rows``.
 
     Returns the (best) parameters and the :class:`History`. ``progress(epoch, loss)``
-    is called after every epoch when given.
+    is called after every epoch when given. The engine is ``config.engine``
+    (``auto``: :func:`liftnn.train.runners.choose_engine`); ``History.engine`` says which ran.
     """
     dtype, device = DTYPES[config.dtype], torch.device(config.device)
     torch.manual_seed(config.seed)
     hist = History()
     t0 = time.perf_counter()
-    batches = Batches(problem, np.asarray(train_rows), config.batch_size, config.lift, config.seed, config.scope)
+    train_rows = np.asarray(train_rows)
+    n_batches = 1 if config.batch_size == 0 else -(-train_rows.size // config.batch_size)
+    hist.engine = choose_engine(config.engine, problem.graph, [config.batch_size] * n_batches, config.device)
+    native = hist.engine == "native"
+    batches = Batches(problem, train_rows, config.batch_size, config.lift, config.seed, config.scope,
+                      graphs=not native)
     evals = {
         name: (rows, _graph_of(problem, rows, config.lift))
         for name, rows in (("val", val_rows), ("test", test_rows))
         if rows is not None and len(rows)
     }
     params = problem.init(config.seed, dtype, device)
-    shapes = shapes_of(params)
-    for graph in batches.graphs + [g for _, g in evals.values()]:
-        plan_for(graph, shapes).to(device, dtype)  # compile once, before the clock starts
+    runner: Runner
+    if native:
+        runner = NativeRunner(batches.whole, batches.rows, problem.targets[batches.order], params, config.optimizer,
+                              config.lr, config.loss, config.dtype)
+        nodes = runner.nodes_per_epoch
+    else:
+        targets = torch.as_tensor(problem.targets, dtype=dtype, device=device)
+        runner = TorchRunner(batches.graphs, [targets[torch.as_tensor(r, device=device)] for r in batches.rows],
+                             params, make_optimizer(config, [p for p in params.values() if p.requires_grad]),
+                             config.loss, device, dtype)
+        nodes = batches.nodes
+    for _, graph in evals.values():
+        runner.predict(graph)  # compile evaluation graphs before the clock starts
     hist.build_seconds = time.perf_counter() - t0
-    hist.nodes = {"train": batches.nodes, "unlifted": problem.graph.num_nodes}
-    targets = torch.as_tensor(problem.targets, dtype=dtype, device=device)
-    batch_targets = [targets[torch.as_tensor(r, device=device)] for r in batches.rows]
-    learnable = [p for p in params.values() if p.requires_grad]
-    opt = make_optimizer(config, learnable)
+    hist.nodes = {"train": nodes, "unlifted": problem.graph.num_nodes}
     rng = np.random.default_rng(config.seed + 1)
+    sizes = np.array([len(r) for r in batches.rows])
     best, best_loss, waited = None, float("inf"), 0
     t1 = time.perf_counter()
     for epoch in range(config.epochs):
         t_epoch = time.perf_counter()
-        total = 0.0
-        for b in rng.permutation(len(batches.graphs)):
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(config.loss, evaluate(batches.graphs[b], params), batch_targets[b])
-            loss.backward()
-            opt.step()
-            value = float(loss.detach())
-            hist.step_loss.append(value)
-            total += value * len(batches.rows[b])
+        order = rng.permutation(len(batches.rows))
+        losses = runner.epoch(order)
         hist.epoch_seconds.append(time.perf_counter() - t_epoch)
-        hist.epoch_loss.append(total / len(train_rows))
+        bad = np.flatnonzero(~np.isfinite(losses))
+        if bad.size:
+            raise NonFiniteLoss(f"the training loss became {losses[bad[0]]} at epoch {epoch + 1}, step "
+                                f"{bad[0] + 1} of {losses.size}; lower the learning rate (now {config.lr}) "
+                                "or check the data")
+        hist.step_loss.extend(losses.tolist())
+        hist.epoch_loss.append(float(np.dot(losses, sizes[order])) / train_rows.size)
         if "val" in evals and config.patience:
             rows, graph = evals["val"]
-            y = _predict(graph, params)
-            with torch.no_grad():
-                vloss = float(loss_fn(config.loss, torch.as_tensor(y), torch.as_tensor(problem.targets[rows])))
-            hist.val.append(metrics(y, problem.targets[rows], vloss))
-            if vloss < best_loss - 1e-12:
-                best, best_loss, waited, hist.best_epoch = copy.deepcopy(params), vloss, 0, epoch
+            scores = _scores(problem, rows, runner.predict(graph), config.loss)
+            hist.val.append(scores)
+            if scores["loss"] < best_loss - 1e-12:
+                best, best_loss, waited, hist.best_epoch = copy.deepcopy(runner.params()), scores["loss"], 0, epoch
             else:
                 waited += 1
                 if waited >= config.patience:
@@ -183,11 +202,12 @@ def fit(
         if progress is not None:
             progress(epoch, hist.epoch_loss[-1])
     hist.train_seconds = time.perf_counter() - t1
-    if best is not None:
-        params = best
-    hist.train = _scores(problem, batches.order, batches.whole, params, config.loss)
+    params = best if best is not None else runner.params()
+    final = TorchRunner([], [], params, None, config.loss, device, dtype) if best is not None else runner
+    hist.train = _scores(problem, batches.order, final.predict(batches.whole), config.loss)
     if "test" in evals:
-        hist.test = _scores(problem, *evals["test"], params, config.loss)
+        rows, graph = evals["test"]
+        hist.test = _scores(problem, rows, final.predict(graph), config.loss)
     if config.checkpoint:
         save_checkpoint(config.checkpoint, params, config, problem, hist)
     return params, hist
@@ -202,8 +222,8 @@ def make_optimizer(config: TrainConfig, params: list[torch.Tensor]) -> torch.opt
         return cls(params, lr=config.lr)
 
 
-def _scores(problem: Problem, rows: np.ndarray, graph: Graph, params: dict[str, torch.Tensor], loss: str) -> dict:
-    y = _predict(graph, params)
+def _scores(problem: Problem, rows: np.ndarray, y: np.ndarray, loss: str) -> dict:
+    """Loss and metrics of predictions ``y`` for samples ``rows``."""
     with torch.no_grad():
         value = float(loss_fn(loss, torch.as_tensor(y), torch.as_tensor(problem.targets[rows])))
     return metrics(y, problem.targets[rows], value)

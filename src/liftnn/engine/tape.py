@@ -1,0 +1,192 @@
+"""The tape: a graph flattened for the native executor (:mod:`liftnn.engine.native`).
+
+Nodes are renumbered in topological order (*tape index* ``t``; graph node
+``Tape.node[t]``), so any ascending list of tape indices is an evaluation
+order. A node's value occupies ``values[voff[t] : voff[t] + dim[t]]`` of one
+flat buffer; leaves are filled once from the graph.
+
+A node's inputs are grouped into *runs* (CSR ``rptr`` over nodes, ``r_eptr``
+over edges). For ``sum`` and ``mean`` a run is every input of one label and one
+input dimension, applied through the weight once, after summing (linearity)::
+
+    m_r = W_r · Σ_{e in r} c_e · x_{child(e)}
+
+For the other combines every edge is its own run. Weights live in one flat
+parameter vector ``theta``: label ``l`` is ``theta[l_off[l] : l_off[l + 1]]`` of
+kind ``0`` scalar, ``1`` elementwise or ``2`` matrix (``l_rows × l_cols``, row-major).
+
+The same tape serves every batch: a batch is the ascending list of the inner
+nodes its outputs need (:func:`liftnn.engine.native.restrict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from .._segments import ranges, run_starts
+from ..graph import Graph, get_combine
+from .params import Shape
+from .plan import exclusive_segment_cumsum, prepare
+
+#: Combine kinds the native executor runs, by code (0 is a leaf).
+KINDS = ("leaf", "sum", "mean", "max", "min", "prod", "concat")
+#: Activations the native executor runs, by code.
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "exp", "log", "sqrt",
+               "square", "inverse", "abs", "reverse", "softmax", "signum")
+
+
+class NativeUnsupported(ValueError):
+    """The graph uses something only the torch engine runs (a registered function); ``what`` names it."""
+
+
+class TapeArrays(NamedTuple):
+    """The arrays the compiled kernels read (``N`` nodes, ``R`` runs, ``E`` edges, ``L`` labels, ``O`` outputs).
+
+    ``F`` is the value dtype (float32 or float64).
+    """
+
+    kind: np.ndarray  # int64[N] code in KINDS
+    act: np.ndarray  # int64[N] code in ACTIVATIONS
+    dim: np.ndarray  # int64[N] value dimension
+    voff: np.ndarray  # int64[N + 1] value offsets
+    bias: np.ndarray  # int64[N] bias label, -1 for none
+    denom: np.ndarray  # F[N] total multiplicity of a mean node's inputs (1 elsewhere)
+    rptr: np.ndarray  # int64[N + 1] runs of node t: rptr[t] : rptr[t + 1]
+    r_eptr: np.ndarray  # int64[R + 1] edges of run r
+    r_lab: np.ndarray  # int64[R] weight label, -1 for none
+    r_in: np.ndarray  # int64[R] input dimension
+    r_out: np.ndarray  # int64[R] message dimension (1 broadcasts into a wider node)
+    r_buf: np.ndarray  # int64[R] offset of the run's stored vector (summed input, or message)
+    r_col: np.ndarray  # int64[R] first column of the message in a concat node
+    e_child: np.ndarray  # int64[E] tape index of the input
+    e_cnt: np.ndarray  # F[E] multiplicity
+    l_off: np.ndarray  # int64[L + 1] parameter offsets
+    l_kind: np.ndarray  # int64[L] 0 scalar, 1 elementwise, 2 matrix
+    l_rows: np.ndarray  # int64[L]
+    l_cols: np.ndarray  # int64[L]
+    out: np.ndarray  # int64[O] tape index of every output row
+
+
+@dataclass(frozen=True)
+class Tape:
+    """A graph compiled for the native executor under one assignment of weight shapes and one dtype."""
+
+    arrays: TapeArrays
+    node: np.ndarray  # int64[N] graph node of every tape index
+    leaves: np.ndarray  # F[V] the value buffer with the leaves filled in
+    buf_size: int  # size of the per-run vector buffer
+    max_dim: int  # widest node, input or message
+    labels: tuple[str, ...]
+    shapes: dict[str, Shape]
+
+    @property
+    def num_params(self) -> int:
+        return int(self.arrays.l_off[-1])
+
+    def pack(self, params: Mapping[str, object]) -> np.ndarray:
+        """The flat parameter vector of ``{label: array-like}`` (every label of the tape)."""
+        theta = np.empty(self.num_params, dtype=self.leaves.dtype)
+        for i, label in enumerate(self.labels):
+            value = params[label]
+            value = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+            if tuple(value.shape) != tuple(self.shapes[label]):
+                raise ValueError(f"weight {label!r} has shape {tuple(value.shape)}, the tape was compiled for "
+                                 f"{tuple(self.shapes[label])}")
+            theta[self.arrays.l_off[i] : self.arrays.l_off[i + 1]] = value.reshape(-1)
+        return theta
+
+    def unpack(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """``{label: array}`` views of a flat parameter (or gradient) vector."""
+        off = self.arrays.l_off
+        return {lb: theta[off[i] : off[i + 1]].reshape(self.shapes[lb]) for i, lb in enumerate(self.labels)}
+
+
+def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | type = np.float64) -> Tape:
+    """Flatten ``graph`` for weights of the given shapes; :class:`NativeUnsupported` names a registered
+    combine or activation (those run on the torch engine only)."""
+    g = graph
+    dtype = np.dtype(dtype)
+    problem = unsupported(g)
+    if problem:
+        raise NativeUnsupported(problem)
+    p = prepare(g, shapes)
+
+    order = np.argsort(p.level, kind="stable")
+    tix = np.empty_like(order)
+    tix[order] = np.arange(order.size)
+    kind = _codes(p.node_kind, KINDS)[order]
+    act_of = _codes(np.array(g.activations, dtype=object), ACTIVATIONS)
+    act = np.where(g.is_leaf, 0, act_of[g.node_act] if act_of.size else 0)[order]
+    dim = p.dim[order]
+    voff = np.zeros(order.size + 1, dtype=np.int64)
+    np.cumsum(dim, out=voff[1:])
+
+    leaves = np.zeros(int(voff[-1]), dtype=dtype)
+    is_leaf = kind == 0
+    lt = np.flatnonzero(is_leaf)
+    ln = order[lt]
+    leaves[ranges(voff[lt], dim[lt])] = g.values[ranges(g.value_ptr[ln], dim[lt])]
+
+    # edges by tape parent; for linear combines, grouped by (label, input dimension) into runs
+    parent, child = tix[p.parent], tix[p.child]
+    lab = np.where(p.lab >= len(g.labels), -1, p.lab)
+    col = exclusive_segment_cumsum(p.parent, p.msg_dim)  # concat columns, in argument order
+    in_dim = p.dim[p.child]
+    linear = np.isin(kind[parent], (1, 2))
+    e_order = np.lexsort((p.pos, np.where(linear, in_dim, 0), np.where(linear, lab, 0), parent))
+    parent, child, lab, col, in_dim, linear = (a[e_order] for a in (parent, child, lab, col, in_dim, linear))
+    count, msg_dim = p.count[e_order], p.msg_dim[e_order]
+    starts = run_starts(parent, lab, in_dim) | ~linear
+    r_first = np.flatnonzero(starts)
+    r_eptr = np.append(r_first, parent.size).astype(np.int64)
+    r_parent = parent[r_first]
+    rptr = np.searchsorted(r_parent, np.arange(order.size + 1)).astype(np.int64)
+    r_in, r_out, r_lin = in_dim[r_first], msg_dim[r_first], linear[r_first]
+    r_size = np.where(r_lin, r_in, r_out)
+    r_buf = np.cumsum(r_size) - r_size
+
+    mean = kind[parent] == 2
+    totals = np.bincount(parent[mean], weights=count[mean], minlength=order.size)
+    denom = np.where(kind == 2, totals, 1.0).astype(dtype)
+
+    bias = g.node_bias.astype(np.int64)[order]
+    l_shapes = [tuple(shapes[lb]) for lb in g.labels]
+    sizes = np.array([int(np.prod(s)) if s else 1 for s in l_shapes], dtype=np.int64)
+    l_off = np.zeros(len(l_shapes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=l_off[1:])
+    arrays = TapeArrays(
+        kind=kind.astype(np.int64), act=act.astype(np.int64), dim=dim.astype(np.int64), voff=voff, bias=bias,
+        denom=denom, rptr=rptr, r_eptr=r_eptr, r_lab=lab[r_first].astype(np.int64), r_in=r_in.astype(np.int64),
+        r_out=r_out.astype(np.int64), r_buf=r_buf, r_col=col[r_first].astype(np.int64),
+        e_child=child.astype(np.int64), e_cnt=count.astype(dtype),
+        l_off=l_off, l_kind=np.array([len(s) for s in l_shapes], dtype=np.int64),
+        l_rows=np.array([s[0] if len(s) == 2 else (s[0] if s else 1) for s in l_shapes], dtype=np.int64),
+        l_cols=np.array([s[1] if len(s) == 2 else 1 for s in l_shapes], dtype=np.int64),
+        out=tix[g.output_node].astype(np.int64),
+    )
+    widest = max(int(dim.max(initial=1)), int(r_in.max(initial=1)), int(r_out.max(initial=1)))
+    return Tape(arrays, order.astype(np.int64), leaves, int(r_size.sum()), widest, tuple(g.labels),
+                {lb: s for lb, s in zip(g.labels, l_shapes, strict=True)})
+
+
+def unsupported(graph: Graph) -> str | None:
+    """Why the native executor cannot run ``graph`` (a registered combine or activation), or ``None``."""
+    for name in graph.combines:
+        if get_combine(name).kind not in KINDS:
+            return f"the native engine cannot run the registered combine function {name!r}"
+    for name in graph.activations:
+        if name not in ACTIVATIONS:
+            return f"the native engine cannot run the registered activation {name!r}"
+    return None
+
+
+def _codes(names: np.ndarray, table: tuple[str, ...]) -> np.ndarray:
+    """``int64``: ``table.index(name)`` for every name (all known), one lookup per distinct name."""
+    if not names.size:
+        return np.zeros(0, dtype=np.int64)
+    distinct, inverse = np.unique(names.astype(str), return_inverse=True)
+    return np.array([table.index(n) for n in distinct.tolist()], dtype=np.int64)[inverse.reshape(-1)]

@@ -1,0 +1,130 @@
+"""The two ways a training run executes its steps, behind one small interface.
+
+* :class:`TorchRunner`: every batch's lifted sub-graph compiled to a torch plan;
+  autograd and ``torch.optim`` (any device).
+* :class:`NativeRunner`: the whole lifted training graph on one native tape
+  (:mod:`liftnn.engine.native`); every batch is its list of needed nodes, and a
+  whole epoch of forward, backward and optimiser steps is one compiled call.
+
+Both take the same batches in the same order and follow the same loss curve
+(equal up to float rounding). :func:`choose_engine` picks one for ``engine="auto"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from ..engine import evaluate, plan_for, shapes_of
+from ..engine.native import NativeEngine, native_for
+from ..engine.tape import unsupported
+from ..graph import Graph
+from .metrics import loss_fn
+
+#: Full-batch steps with more lifted nodes than this run on the torch engine under ``engine="auto"``: its
+#: level-wise tensor ops beat per-node loops once a step is large (see benchmarks/results/engine_choice).
+AUTO_NATIVE_MAX_NODES = 100_000
+
+ENGINES = ("auto", "torch", "native")
+
+
+class Runner(Protocol):
+    """What the training loop needs from an engine."""
+
+    def epoch(self, order: np.ndarray) -> np.ndarray:
+        """One step per batch ``order[j]``; the step losses."""
+
+    def predict(self, graph: Graph) -> np.ndarray:
+        """``float64[O, d]`` outputs of ``graph`` under the current weights."""
+
+    def params(self) -> dict[str, torch.Tensor]:
+        """The current weights (detached copies for the native runner)."""
+
+
+def choose_engine(engine: str, graph: Graph, batch_sizes: Sequence[int], device: str) -> str:
+    """``"torch"`` or ``"native"``: the one asked for, or for ``"auto"`` the native engine on the CPU
+    when it can run the graph, unless the run is one full batch on a graph bigger than
+    :data:`AUTO_NATIVE_MAX_NODES`. An explicit ``"native"`` that cannot run says why."""
+    if engine == "torch":
+        return "torch"
+    on_cpu = torch.device(device).type == "cpu"
+    problem = unsupported(graph)
+    if engine == "native":
+        if not on_cpu:
+            raise ValueError(f"engine 'native' runs on the CPU only, not on {device!r}; use engine='torch'")
+        if problem:
+            raise ValueError(f"{problem}; use engine='torch'")
+        return "native"
+    if not on_cpu or problem:
+        return "torch"
+    full_batch = len(batch_sizes) == 1
+    return "torch" if full_batch and graph.num_nodes > AUTO_NATIVE_MAX_NODES else "native"
+
+
+class TorchRunner:
+    """Steps on per-batch torch plans with autograd and a ``torch.optim`` optimiser."""
+
+    def __init__(self, graphs: list[Graph], targets: list[torch.Tensor], params: dict[str, torch.Tensor],
+                 optimizer: torch.optim.Optimizer, loss: str, device: torch.device, dtype: torch.dtype) -> None:
+        self.graphs, self.targets, self._params, self.opt, self.loss = graphs, targets, params, optimizer, loss
+        shapes = shapes_of(params)
+        for graph in graphs:
+            plan_for(graph, shapes).to(device, dtype)  # compile once, before the clock starts
+
+    def epoch(self, order: np.ndarray) -> np.ndarray:
+        losses = np.zeros(len(order))
+        for j, b in enumerate(order):
+            self.opt.zero_grad(set_to_none=True)
+            loss = loss_fn(self.loss, evaluate(self.graphs[b], self._params), self.targets[b])
+            loss.backward()
+            self.opt.step()
+            losses[j] = float(loss.detach())
+        return losses
+
+    def predict(self, graph: Graph) -> np.ndarray:
+        with torch.no_grad():
+            return evaluate(graph, self._params).detach().cpu().numpy().astype(np.float64)
+
+    def params(self) -> dict[str, torch.Tensor]:
+        return self._params
+
+
+class NativeRunner:
+    """Steps on one native tape of the whole training graph; batches are lists of its nodes."""
+
+    def __init__(self, whole: Graph, rows: list[np.ndarray], targets: np.ndarray, params: dict[str, torch.Tensor],
+                 optimizer: str, lr: float, loss: str, dtype: str) -> None:
+        self.shapes = shapes_of(params)
+        self.dtype = dtype
+        self.engine = NativeEngine(whole, self.shapes, dtype)
+        self.theta = self.engine.pack(params)
+        self.requires_grad = {k: bool(v.requires_grad) for k, v in params.items()}
+        self.extra = {k: v for k, v in params.items() if k not in self.engine.tape.labels}
+        starts = np.cumsum([0] + [len(r) for r in rows])
+        self.batches = self.engine.batches([np.arange(a, b) for a, b in zip(starts[:-1], starts[1:], strict=True)])
+        self.targets = np.asarray(targets, dtype=np.float64)
+        learnable = [self.requires_grad.get(lb, True) for lb in self.engine.tape.labels]
+        self.opt = self.engine.optimizer(optimizer, lr, learnable)
+        self.loss = loss
+
+    @property
+    def nodes_per_epoch(self) -> int:
+        """Nodes evaluated per epoch: every batch's inner nodes, plus the leaves."""
+        return int(self.batches.nodes.size + np.count_nonzero(self.engine.arrays.kind == 0))
+
+    def epoch(self, order: np.ndarray) -> np.ndarray:
+        return self.engine.epoch(self.theta, self.batches, order, self.targets, self.loss, self.opt)
+
+    def predict(self, graph: Graph) -> np.ndarray:
+        engine = self.engine if graph is self.engine.graph else native_for(graph, self.shapes, self.dtype)
+        theta = engine.pack(self.engine.tape.unpack(self.theta))
+        return engine.outputs(theta).astype(np.float64)
+
+    def params(self) -> dict[str, torch.Tensor]:
+        out = {k: torch.tensor(v).requires_grad_(self.requires_grad.get(k, True))
+               for k, v in self.engine.tape.unpack(self.theta).items()}
+        out.update({k: v.detach().clone() for k, v in self.extra.items()})
+        return out
