@@ -189,3 +189,19 @@ def test_cli_underivable_query_is_an_error_unless_allowed(tmp_path: Path, capsys
     assert main(["info", str(tmp_path)]) == 2
     assert "queries.txt:1: query h(x) cannot be derived" in capsys.readouterr().err
     assert main(["info", str(tmp_path), "--allow-underivable", "--json"]) == 0
+
+
+def test_product_of_two_vectors_is_rejected_like_the_reference(tmp_path: Path) -> None:
+    """NeuraLogic's combination=product is a matrix product: element-wise while at most one input
+    is a vector (honoured), an error for two column vectors (rejected here with the line)."""
+    import liftnn
+
+    run(tmp_path, "h(X) :- [1, 2] a(X), 3 b(X). [combination=product]")
+    net = build(load_template(tmp_path / "t.txt"), *load_dataset(tmp_path / "e.txt", tmp_path / "q.txt"))
+    params = net.weights.init_params(dtype=__import__("torch").float64)
+    assert liftnn.evaluate(net.graph, params).detach().numpy().ravel().tolist() == [3.0, 6.0]
+    with pytest.raises(ValueError, match=r"t.txt:2: combination=product of 2 vector inputs.*elproduct"):
+        run(tmp_path, "g(X) :- a(X).\nh(X) :- [1, 2] a(X), [3, 4] b(X). [combination=product]")
+    run(tmp_path, "h(X) :- [1, 2] a(X), [3, 4] b(X). [combination=elproduct]")
+    with pytest.raises(ValueError, match=r"t.txt:1: combination=product"):
+        run(tmp_path, "h(X) :- {2,1} a(X).\nh(X) :- {2,1} b(X).\nh/1 [combination=product]")

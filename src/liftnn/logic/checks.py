@@ -27,6 +27,7 @@ def check_network(network: Network) -> None:
     except ValueError as err:  # a node's inputs do not fit: its template line where the engine names the node
         node = getattr(err, "node", None)
         raise ValueError(f"{network.sources[0] if node is None else network.where(node)}: {err}") from None
+    _check_products(network, dim)
     for name in ("max", "min", "count"):
         if name not in g.combines:
             continue
@@ -44,6 +45,26 @@ def check_network(network: Network) -> None:
             VectorMaxWarning,
             stacklevel=3,
         )
+
+
+def _check_products(network: Network, dim: np.ndarray) -> None:
+    """``combination=product`` is NeuraLogic's matrix product; computed element-wise, it is the same
+    while at most one input of a neuron is a vector, and an error in the reference otherwise."""
+    if not network.products.size:
+        return
+    g = network.graph
+    e = np.flatnonzero(np.isin(g.edge_parent, network.products))
+    shapes = [tuple(g.shapes[lb]) for lb in g.labels]
+    rows = np.array([s[0] if len(s) == 2 else 0 for s in shapes] + [0])  # a matrix: its output size
+    scale = np.array([s[0] if len(s) == 1 else 1 for s in shapes] + [1])  # element-wise weights
+    lab = np.where(g.edge_label[e] >= 0, g.edge_label[e], len(shapes))
+    msg = np.where(rows[lab] > 0, rows[lab], np.maximum(scale[lab], dim[g.edge_child[e]]))
+    vectors = np.bincount(g.edge_parent[e], weights=(msg > 1) * g.edge_count[e], minlength=g.num_nodes)
+    bad = np.flatnonzero(vectors > 1)
+    if bad.size:
+        raise ValueError(f"{network.where(int(bad[0]))}: combination=product of {int(vectors[bad[0]])} vector "
+                         "inputs is a matrix product in NeuraLogic, which fails on two column vectors; use "
+                         "combination=elproduct for the element-wise product")
 
 
 def neuron_count(network: Network) -> int:

@@ -55,6 +55,7 @@ class Network:
     weights: WeightTable
     targets: np.ndarray
     stats: dict[str, int]
+    products: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # combination=product nodes
     origin: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     sources: list[str] = field(default_factory=list)
     helpers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -90,6 +91,7 @@ def neuralize(grounding: Grounding, allow_underivable: bool = False) -> Network:
     b = GraphBuilder()
     origins = _Origins(tpl.source)
     helpers: list[int] = []
+    products: list[np.ndarray] = []  # nodes with combination=product
 
     # atom neurons: one per distinct head atom of the relevant groundings
     heads: dict[Signature, np.ndarray] = {}
@@ -108,8 +110,10 @@ def neuralize(grounding: Grounding, allow_underivable: bool = False) -> Network:
         if bias:
             bias_labels.add(bias)
         origins.at(b, first_rule[sig])
-        atom_ids[sig] = b.nodes(rows.shape[0], combine=ps.combination or DEFAULT_COMBINATION,
+        atom_ids[sig] = b.nodes(rows.shape[0], combine=_combine(ps.combination),
                                 act=ps.activation or DEFAULT_ATOM_ACTIVATION, bias=bias)
+        if ps.combination == "product":
+            products.append(atom_ids[sig])
 
     fact_cache: dict[Signature, tuple[np.ndarray, np.ndarray]] = {}  # rows -> node ids of used facts
 
@@ -180,8 +184,10 @@ def neuralize(grounding: Grounding, allow_underivable: bool = False) -> Network:
         rule = rg.rule
         offset = weights.label(rule.offset, rule.source)
         origins.at(b, rule.source)
-        rule_nodes = b.nodes(g, combine=rule.combination or DEFAULT_COMBINATION,
+        rule_nodes = b.nodes(g, combine=_combine(rule.combination),
                              act=rule.activation or DEFAULT_RULE_ACTIVATION, bias=offset)
+        if rule.combination == "product":
+            products.append(rule_nodes)
         for lit, rows in zip(rule.body, rg.body_rows, strict=True):
             if rows is None:  # hard-negated or hidden: a condition, not an input
                 continue
@@ -240,8 +246,15 @@ def neuralize(grounding: Grounding, allow_underivable: bool = False) -> Network:
         raise ValueError(f"{lines[0]}: the ground network is cyclic: an atom depends on itself through the "
                          f"rules at {', '.join(lines)}") from None
     stats = {**grounding.facts.stats(), **grounding.stats(), "neurons": graph.num_nodes - len(helpers)}
-    return Network(graph, weights, grounding.queries.target, stats, origin, origins.sources,
+    product_nodes = np.concatenate(products) if products else np.zeros(0, np.int64)
+    return Network(graph, weights, grounding.queries.target, stats, product_nodes, origin, origins.sources,
                    np.array(sorted(helpers), dtype=np.int64))
+
+
+def _combine(combination: str | None) -> str:
+    """The graph combine of a ``combination``: NeuraLogic's ``product`` is computed element-wise,
+    which it equals while at most one input is a vector (checked after the build)."""
+    return "prod" if combination == "product" else combination or DEFAULT_COMBINATION
 
 
 def _underivable(grounding: Grounding, q: int) -> str:

@@ -54,7 +54,7 @@ AGGREGATION_ALIASES = {
 COMBINATION_ALIASES = {
     "sum": "sum",
     "elproduct": "prod",
-    "product": "prod",
+    "product": "product",  # NeuraLogic's matrix product: element-wise where at most one input is a vector
     "prod": "prod",
     "max": "max",
     "min": "min",
