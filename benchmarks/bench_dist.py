@@ -5,9 +5,11 @@ targets; GCN, 2 layers, dim 10) on 1 and 2 workers, and with ``--stress`` the 21
 screenings (one sample each, cell line as a sample fact) on 2 workers in many shards. Each
 configuration starts its own cluster, so every worker's peak memory is its own. Per worker:
 the resident memory after start-up (baseline) and at its peak; the merged graph's content
-keys are compared across configurations (the result must be identical).
+keys are compared across configurations (the result must be identical). Then, in one
+process, how the dataset-lifted graph grows with the number of molecules (for the projection
+in docs/scaling.md).
 
-    python benchmarks/bench_dist.py                   # multi-task set, 1 and 2 workers, + training
+    python benchmarks/bench_dist.py                   # multi-task set, 1 and 2 workers, + training, growth
     python benchmarks/bench_dist.py --stress --shards 64
 """
 
@@ -21,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from liftnn import compress
 from liftnn.bench import write_results
-from liftnn.dist import TrainSpec, content_keys, data_parallel_train, resolve, sharded_compress
+from liftnn.dist import Shard, TrainSpec, content_keys, data_parallel_train, resolve, sharded_compress
 from liftnn.dist.cluster import connect, peak_rss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +65,30 @@ def run(dataset: str, workers: int, shards: int | None, steps: int) -> dict:
     return row
 
 
+def growth(sizes: list[int]) -> list[dict]:
+    """Single-process dataset-lifted size of the first ``n`` molecules of the multi-task set, by level."""
+    work = resolve("GI50_TASKS")
+    rows = []
+    for n in sizes:
+        n = min(n, work.num_samples)
+        graph = work.build(np.arange(n))
+        lifted, _ = compress(graph, scope="dataset")
+        shard = Shard(lifted, content_keys(lifted))
+        rows.append({"molecules": n, "nodes": graph.num_nodes, "lifted": lifted.num_nodes,
+                     "edges_lifted": lifted.num_edges, "by_level": np.bincount(lifted.levels()).tolist(),
+                     "shard_mib": shard.nbytes / MIB})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def growth_markdown(rows: list[dict]) -> str:
+    lines = ["| molecules | nodes | lifted nodes | per molecule | lifted edges | lifted nodes by level "
+             "| lifted shard MiB |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['molecules']:,} | {r['nodes']:,} | {r['lifted']:,} | {r['lifted'] / r['molecules']:.2f} "
+              f"| {r['edges_lifted']:,} | {' / '.join(map(str, r['by_level']))} | {r['shard_mib']:.2f} |" for r in rows]
+    return "\n".join(lines)
+
+
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| workload | workers | shards | samples | nodes | sample-lifted | shard-lifted | merged nodes | merged edges "
@@ -88,6 +115,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20, help="data-parallel training steps (0: none)")
     ap.add_argument("--stress", action="store_true", help="also the 213,612 screenings on the last worker count")
     ap.add_argument("--shards", type=int, default=64, help="shards of the stress run")
+    ap.add_argument("--growth", type=int, nargs="*", default=[250, 500, 1000, 2000, 3830],
+                    help="molecule counts of the single-process growth table (none: skip)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/dist")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -98,9 +127,10 @@ def main() -> None:
     if args.stress:
         rows.append(run("GI50_ALL", args.workers[-1], args.shards, 0))
         print(rows[-1], flush=True)
-    text = markdown(rows)
+    sizes = growth(args.growth) if args.growth else []
+    text = markdown(rows) + ("\n\nGrowth (one process, dataset scope):\n\n" + growth_markdown(sizes) if sizes else "")
     print(text)
-    write_results(args.out, "dist", text, rows)
+    write_results(args.out, "dist", text, {"runs": rows, "growth": sizes})
 
 
 if __name__ == "__main__":
