@@ -74,7 +74,7 @@ def test_a_merge_wrong_only_for_weights_above_one_fails():
         verify(g, lifted)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(random_graphs())
 def test_float32_lossless_graphs_pass(gs):
     g, shapes = gs

@@ -23,7 +23,7 @@ def _node_values(g, params) -> list[torch.Tensor]:  # noqa: ANN001
         return plan.node_values(plan.run(params), np.arange(g.num_nodes))
 
 
-@settings(max_examples=30, deadline=None, derandomize=True)
+@settings(max_examples=20, deadline=None, derandomize=True)
 @given(random_graphs())
 def test_node_map_sends_every_node_to_a_node_with_its_value(gs):
     g, shapes = gs
