@@ -144,7 +144,8 @@ def fit(
 
 def _fold(h) -> dict:  # noqa: ANN001
     return {"train": h.train, "test": h.test, "epochs": len(h.epoch_loss), "best_epoch": h.best_epoch,
-            "build_seconds": h.build_seconds, "seconds_per_epoch": h.seconds_per_epoch, "nodes": h.nodes,
+            "engine": h.engine, "build_seconds": h.build_seconds, "seconds_per_epoch": h.seconds_per_epoch,
+            "nodes": h.nodes,
             "final_loss": h.epoch_loss[-1] if h.epoch_loss else None}
 
 

@@ -83,7 +83,7 @@ def cmd_train(args: argparse.Namespace) -> dict:
 
     check_device(args.device)
     settings = {k: getattr(args, k) for k in ("epochs", "lr", "optimizer", "loss", "batch_size", "patience",
-                                              "val_fraction", "dtype", "device")}
+                                              "val_fraction", "dtype", "device", "engine")}
     settings["lift"] = not args.no_lift
     bar = tqdm(desc="training", disable=_quiet(args), leave=False)
 
