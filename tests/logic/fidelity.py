@@ -20,6 +20,7 @@ class Comparison:
     theirs: int
     d_output: float
     d_grad: float  # nan: no gradient compared
+    grad_scale: float = 0.0  # the largest reference gradient entry (a check on a flat loss proves little)
 
 
 def compare(name: str, template: Path, examples: Path, queries: Path | None, grad_samples: int = 3) -> Comparison:
@@ -53,4 +54,5 @@ def compare(name: str, template: Path, examples: Path, queries: Path | None, gra
             gk = np.zeros(shapes[k]) if gk is None else gk.numpy()
             diff = float(np.abs(gk - np.asarray(grads[k]).reshape(gk.shape)).max())
             d_grad = diff if np.isnan(d_grad) else max(d_grad, diff)
-    return Comparison(name, neuron_count(net), ref.neurons, d_out, d_grad)
+    scale = max((float(np.abs(np.asarray(v)).max()) for g in ref.grads for v in g.values()), default=0.0)
+    return Comparison(name, neuron_count(net), ref.neurons, d_out, d_grad, scale)

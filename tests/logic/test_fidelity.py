@@ -40,8 +40,9 @@ from reference_neuralogic import run_reference  # noqa: E402
 TOL = 1e-9
 
 
-def assert_same(name: str, template: Path, examples: Path, queries: Path | None) -> None:
+def assert_same(name: str, template: Path, examples: Path, queries: Path | None, min_grad: float = 0.0) -> None:
     r = compare(name, template, examples, queries)
+    assert r.grad_scale >= min_grad, f"{name}: the loss is flat (gradients up to {r.grad_scale})"
     assert r.d_output < TOL, f"{name}: outputs differ by {r.d_output}"
     assert r.ours == r.theirs, f"{name}: {r.ours} neurons against the reference's {r.theirs}"
     assert r.d_grad < TOL, f"{name}: gradients differ by {r.d_grad}"
@@ -126,32 +127,35 @@ def test_module_matches_reference(name: str, graphs: tuple[Path, Path], tmp_path
 
 
 def test_vector_max_picks_the_input_with_the_largest_sum_in_the_reference(tmp_path: Path) -> None:
-    """The reference's max over vectors keeps the whole input vector with the largest sum (a strict
-    majority of larger components would pick [1, 1, 1] here); liftnn takes the per-component max."""
-    (tmp_path / "t.txt").write_text("h :- v(X). [aggregation=max]\n")
-    (tmp_path / "e.txt").write_text("[10, 0, 0] v(a), [1, 1, 1] v(b), [0, 2, 0] v(c).\n")
-    (tmp_path / "q.txt").write_text("1.0 h.\n")
-    ref = run_reference(tmp_path / "t.txt", tmp_path / "e.txt", tmp_path / "q.txt")
-    assert ref.outputs.ravel().tolist() == [10.0, 0.0, 0.0]
-    with pytest.warns(VectorMaxWarning):
-        net = build(load_template(tmp_path / "t.txt"), *load_dataset(tmp_path / "e.txt", tmp_path / "q.txt"))
+    """The reference's max (min) over vectors keeps the whole input vector with the largest (smallest)
+    sum (a strict majority of larger components would pick [1, 1, 1] here); liftnn goes per component."""
     import liftnn
 
-    assert liftnn.evaluate(net.graph, {}).detach().numpy().ravel().tolist() == [10.0, 2.0, 1.0]
+    (tmp_path / "e.txt").write_text("[10, 0, 0] v(a), [1, 1, 1] v(b), [0, 2, 0] v(c).\n")
+    (tmp_path / "q.txt").write_text("1.0 h.\n")
+    for agg, theirs, ours in (("max", [10, 0, 0], [10, 2, 1]), ("min", [0, 2, 0], [0, 0, 0])):
+        (tmp_path / "t.txt").write_text(f"h :- v(X). [aggregation={agg}]\n")
+        ref = run_reference(tmp_path / "t.txt", tmp_path / "e.txt", tmp_path / "q.txt")
+        assert ref.outputs.ravel().tolist() == theirs
+        with pytest.warns(VectorMaxWarning, match=f"t.txt:1: {agg} over vectors of dimension 3"):
+            net = build(load_template(tmp_path / "t.txt"), *load_dataset(tmp_path / "e.txt", tmp_path / "q.txt"))
+        assert liftnn.evaluate(net.graph, {}).detach().numpy().ravel().tolist() == ours
 
 
 ELEMENTS = ["c", "o", "br", "i", "f", "h", "n", "cl"]
 BONDS = ["b_1", "b_2", "b_3", "b_4", "b_5", "b_7"]
 
 
-@pytest.mark.parametrize("model", ["gcn", "gin", "gcn_bonds", "sage"])
+@pytest.mark.parametrize("model", ["gcn", "gin", "gine", "gcn_bonds", "sage"])
 def test_zoo_models_match_reference(model: str, tmp_path: Path) -> None:
+    """On 12 Mutagenesis molecules; one GIN layer, because deeper ones saturate the sigmoid readout
+    under the reference's initialisation, which leaves no gradient to compare."""
     case = mutagenesis_case("template.txt")
     files = head_files(case, tmp_path)
-    template = molecule_template(model, ELEMENTS, BONDS, layers=2 if model != "gin" else 3, dim=3)
+    template = molecule_template(model, ELEMENTS, BONDS, layers=1 if model == "gin" else 2, dim=3)
     path = tmp_path / "template.txt"
     path.write_text(str(template) + "\n")
-    assert_same(f"zoo/{model}", path, *files)
+    assert_same(f"zoo/{model}", path, *files, min_grad=1e-4)
 
 
 def test_scalar_max_has_no_warning(tmp_path: Path) -> None:
