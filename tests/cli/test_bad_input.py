@@ -136,6 +136,7 @@ def test_model_never_falls_back(tmp_path: Path, molecules: Path, capsys) -> None
     one_error(*run(capsys, ["info", str(folder), "--model", str(tmp_path)]), r"--model .*: is a directory")
 
 
+@pytest.mark.ci_may_skip  # on a machine with CUDA devices, "cuda" exists
 @pytest.mark.parametrize(("device", "why"), [("tpu9", "not a torch device"), ("cuda:7", "CUDA device"),
                                              ("cuda", "CUDA device"), ("gpu", "not a torch device")])
 def test_devices_that_do_not_exist(molecules: Path, capsys, device: str, why: str) -> None:  # noqa: ANN001
