@@ -60,3 +60,37 @@ def test_under_ci_every_skip_fails_and_the_ci_profile_is_loaded(probe: Path) -> 
     assert "skipped under CI" in run.stdout and "the oracle is missing" in run.stdout
     assert "module skipped under CI" in run.stdout and "needs Java" in run.stdout
     assert "1 failed, 1 passed, 1 skipped, 1 error" in run.stdout  # the ci_may_skip test still skips
+
+
+def test_every_third_party_import_of_the_tests_is_declared() -> None:
+    """Each module the tests import is the standard library, the tests' own, liftnn, or comes
+    from a distribution named in the project's dependencies or its ``test`` extra."""
+    import ast
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: pytest depends on tomli there
+        import tomli as tomllib
+
+    project = tomllib.loads((TESTS.parent / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + project["optional-dependencies"]["test"]
+    requirements += importlib.metadata.requires("pytest") or []  # what the declared test runner brings
+    declared = {req.name.lower().replace("_", "-") for req in map(Requirement, requirements)
+                if "extra" not in str(req.marker or "")}
+    local = {p.stem for p in TESTS.rglob("*.py")} | {p.name for p in TESTS.iterdir() if p.is_dir()} | {"liftnn"}
+    imported = set()
+    for path in TESTS.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - local
+    owners = importlib.metadata.packages_distributions()
+    undeclared = {m: owners.get(m) for m in third_party
+                  if not {d.lower().replace("_", "-") for d in owners.get(m, [m])} & declared}
+    assert not undeclared, f"test imports not declared in pyproject's test extra: {undeclared}"
+    assert {"sklearn", "hypothesis", "neuralogic", "torch_geometric"} <= third_party
