@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from liftnn.logic import TemplateSyntaxError, build, load_dataset, load_template
 from liftnn.logic.checks import VectorMaxWarning
@@ -166,3 +167,37 @@ def test_scalar_max_has_no_warning(tmp_path: Path) -> None:
         warnings.simplefilter("error")
         build(load_template(tmp_path / "t.txt"), *load_dataset(tmp_path / "e.txt", tmp_path / "q.txt"))
     assert NL.exists()
+
+
+def test_underivable_queries_as_in_the_reference(tmp_path: Path) -> None:
+    """A query of its own example that nothing derives stops both; in a shared example the
+    reference outputs 0, which liftnn does when allowed."""
+    import liftnn
+
+    (tmp_path / "t.txt").write_text("h(X) :- 3 a(X), !b(X).\n")
+    (tmp_path / "e.txt").write_text("a(x), b(x).\na(y).\n")
+    (tmp_path / "q.txt").write_text("1.0 h(x).\n1.0 h(y).\n")
+    with pytest.raises(Exception, match=r"Query \[h\(x\)\] not matched anywhere"):
+        run_reference(tmp_path / "t.txt", tmp_path / "e.txt", tmp_path / "q.txt")
+    with pytest.raises(ValueError, match=r"q.txt:1: query h\(x\) cannot be derived"):
+        build(load_template(tmp_path / "t.txt"), *load_dataset(tmp_path / "e.txt", tmp_path / "q.txt"))
+    (tmp_path / "e.txt").write_text("a(x), b(x), a(y).\n")
+    ref = run_reference(tmp_path / "t.txt", tmp_path / "e.txt", tmp_path / "q.txt")
+    net = build(load_template(tmp_path / "t.txt"), *load_dataset(tmp_path / "e.txt", tmp_path / "q.txt"),
+                allow_underivable=True)
+    ours = liftnn.evaluate(net.graph, net.weights.init_params(dtype=torch.float64)).detach().numpy()
+    assert ref.outputs.ravel().tolist() == ours.ravel().tolist() == [0.0, 3.0]
+
+
+def test_bare_named_weight_is_the_shared_weight_here_and_one_in_the_reference(tmp_path: Path) -> None:
+    """Known difference: ``$w`` after ``$w=0.5`` is the weight w in liftnn, 1.0 in the reference."""
+    import liftnn
+
+    (tmp_path / "t.txt").write_text("$w=0.5 h(X) :- a(X).\n$w h(X) :- b(X).\n")
+    (tmp_path / "e.txt").write_text("a(x), b(x).\n")
+    (tmp_path / "q.txt").write_text("1.0 h(x).\n")
+    assert run_reference(tmp_path / "t.txt", tmp_path / "e.txt", tmp_path / "q.txt").outputs.ravel().tolist() == [1.5]
+    net = build(load_template(tmp_path / "t.txt"), *load_dataset(tmp_path / "e.txt", tmp_path / "q.txt"))
+    assert net.weights.order == ["w"]
+    ours = liftnn.evaluate(net.graph, net.weights.init_params(dtype=torch.float64)).detach().numpy()
+    assert ours.ravel().tolist() == [1.0]
