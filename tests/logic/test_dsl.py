@@ -40,3 +40,16 @@ def test_dsl_errors() -> None:
     t = DslTemplate()
     with pytest.raises(ValueError, match="must be ground"):
         t += R.e(V.X)
+
+
+def test_dsl_hidden_literals_and_predicate_combination() -> None:
+    t = DslTemplate()
+    t += (R.h(V.I)[3, 2] <= (R.x(V.J), R.edge(V.J, V.I).hidden())) | settings(aggregation="count")
+    t += R.h / 1 | settings(combination="product", activation="signum")
+    text = parse_template("{3, 2} h(I) :- x(J), *edge(J, I). [aggregation=count]\nh/1 [combination=product, "
+                          "transformation=signum]\n")
+    assert [(r.head, r.body, r.aggregation) for r in t.rules] == [(r.head, r.body, r.aggregation) for r in text.rules]
+    assert t.predicates == text.predicates
+    assert t.rules[0].body[1].hidden and not t.rules[0].body[1].feeds_neuron
+    with pytest.raises(ValueError, match="combination=max of atom neurons"):
+        R.h / 1 | settings(combination="max")

@@ -80,15 +80,21 @@ class Atom:
         if lit.weight is None:
             raise ValueError(f"{lit}: only a weight can be fixed")
         w = lit.weight
-        return Atom(Literal(lit.predicate, lit.terms, Weight(w.shape, w.init, True, w.name), lit.negation))
+        return Atom(Literal(lit.predicate, lit.terms, Weight(w.shape, w.init, True, w.name), lit.negation,
+                            lit.hidden))
+
+    def hidden(self) -> Atom:
+        """``*pred(..)``: the atom must hold but feeds no neuron."""
+        lit = self.literal
+        return Atom(Literal(lit.predicate, lit.terms, lit.weight, lit.negation, True))
 
     def __invert__(self) -> Atom:
         lit = self.literal
-        return Atom(Literal(lit.predicate, lit.terms, lit.weight, "soft"))
+        return Atom(Literal(lit.predicate, lit.terms, lit.weight, "soft", lit.hidden))
 
     def __neg__(self) -> Atom:
         lit = self.literal
-        return Atom(Literal(lit.predicate, lit.terms, lit.weight, "hard"))
+        return Atom(Literal(lit.predicate, lit.terms, lit.weight, "hard", lit.hidden))
 
     def __le__(self, body: Atom | Iterable[Atom]) -> RuleBuilder:
         items = [body] if isinstance(body, Atom) else list(body)
@@ -133,19 +139,23 @@ def _alias(value: str | None, table: dict[str, str], what: str) -> str | None:
 
 
 class PredicateRef:
-    """``R.pred / arity``: ``| settings(activation=..., offset=...)`` sets the atom neurons."""
+    """``R.pred / arity``: ``| settings(activation=..., combination=..., offset=...)`` sets the atom neurons."""
 
     def __init__(self, name: str, arity: int) -> None:
         self.signature = (name, arity)
         self.settings = PredicateSettings()
 
     def __or__(self, meta: dict[str, Any]) -> PredicateRef:
-        unknown = set(meta) - {"activation", "offset"}
+        unknown = set(meta) - {"activation", "combination", "offset"}
         if unknown:
             raise ValueError(f"predicate {self.signature[0]}/{self.signature[1]} cannot take {sorted(unknown)}")
+        combination = _alias(meta.get("combination"), COMBINATION_ALIASES, "combination")
+        if combination in ("max", "min"):
+            raise ValueError(f"combination={combination} of atom neurons is not supported")
         self.settings = PredicateSettings(
             _alias(meta.get("activation"), ACTIVATION_ALIASES, "activation") or self.settings.activation,
             _weight(meta["offset"]) if "offset" in meta else self.settings.offset,
+            combination or self.settings.combination,
         )
         return self
 
@@ -196,6 +206,7 @@ class DslTemplate(Template):
             mine = self.predicates.setdefault(item.signature, PredicateSettings())
             mine.activation = item.settings.activation or mine.activation
             mine.offset = item.settings.offset or mine.offset
+            mine.combination = item.settings.combination or mine.combination
         else:
             super().add(item)
         return self
