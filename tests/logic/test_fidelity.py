@@ -201,3 +201,13 @@ def test_bare_named_weight_is_the_shared_weight_here_and_one_in_the_reference(tm
     assert net.weights.order == ["w"]
     ours = liftnn.evaluate(net.graph, net.weights.init_params(dtype=torch.float64)).detach().numpy()
     assert ours.ravel().tolist() == [1.0]
+
+
+def test_template_facts_are_one_shared_neuron(tmp_path: Path) -> None:
+    """A learnable scalar, an unweighted and a learnable vector template fact, used by every XOR example:
+    one neuron each, as in the reference; their gradients too."""
+    (tmp_path / "t.txt").write_text(
+        "{1} xor :- {1} a, {1} b, bias. [activation=tanh]\n{1} xor :- {1} nxt(p, q), a.\n0.5 bias.\nnxt(p, q).\n"
+        "[0.2, 0.3] emb(p).\nv :- {1,2} emb(p), a.\n{1} xor :- v.\nxor / 0 [activation=tanh]\n"
+    )
+    assert_same("template facts", tmp_path / "t.txt", NL / "simple/xor/naive/trainExamples.txt", None, min_grad=1e-2)
