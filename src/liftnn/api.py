@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import GraphSet, KnowledgeBase
+from .data.registry import require_labels
 from .pipeline import ModelSpec, load_problem, preset
 from .predict import Model, load
 from .train import TrainConfig, cross_validate, kbc_ranking, summarize, train_val_split
@@ -107,6 +108,7 @@ def fit(
     ``checkpoint``: where to save the model (checked before training starts).
     """
     t0 = time.perf_counter()
+    require_labels(dataset)
     spec, settings = _split(model, dict(settings))
     target = check_target(checkpoint, force) if checkpoint else None
     p = preset(spec.preset)

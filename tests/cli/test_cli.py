@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from liftnn.cli import main
 
 
@@ -39,3 +41,48 @@ def test_info_and_errors(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     assert main(["info", str(good), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["dataset"]["graphs"] == 1 and info["graph"]["samples"] == 1
+
+
+def test_help_and_argument_errors_do_not_import_torch() -> None:
+    import subprocess
+    import sys
+    import time
+
+    code = ("import sys\nfrom liftnn.cli import main\n"
+            "for argv in (['--help'], ['train', '--help'], ['train', '--epochs', 'x', 'MUTAG']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "print('torch' in sys.modules)")
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert time.perf_counter() - t0 < 5  # a second or less on an idle machine; torch alone takes 3-6 s
+    assert "--device" in out.stdout and "--epochs" in out.stdout
+
+
+def test_every_flag_has_help() -> None:
+    from liftnn.cli.main import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            assert action.help, f"liftnn {name} {action.option_strings or action.dest} has no help text"
+
+
+def test_device_that_does_not_exist_is_one_clean_error(capsys) -> None:  # noqa: ANN001
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["train", "MUTAG", "--epochs", "1", "--device", "cuda"]) == 2
+    assert "--device cuda: no CUDA device on this machine" in capsys.readouterr().err
+    assert main(["train", "MUTAG", "--epochs", "1", "--device", "gpu7"]) == 2
+    assert "--device gpu7: not a torch device" in capsys.readouterr().err
+
+
+def test_datasets_listing_and_unlabelled_sets(capsys) -> None:  # noqa: ANN001
+    assert main(["datasets"]) == 0
+    text = capsys.readouterr().out
+    assert "MUTAG" in text and "PTC_MR" in text and "none (unlabelled)" in text and "downloads go to" in text
+    assert main(["train", "NCI200", "--epochs", "1"]) == 2
+    assert "NCI200 has no labels" in capsys.readouterr().err

@@ -105,7 +105,7 @@ def _stack(parts: list[np.ndarray | None], field: str, name: str) -> np.ndarray 
 def read_pyg_file(path: str | Path) -> GraphSet:
     """A PyG dataset saved to a file: ``torch.save(list_of_data, path)`` (or one ``Data``), or
     ``InMemoryDataset.save(data_list, path)`` (a processed file). Read with
-    ``torch.load(weights_only=True)`` and PyG's own allow-list, so the file runs no code."""
+    ``torch.load(weights_only=True)``, allowing only PyG's data classes, so the file runs no code."""
     import pickle
 
     import torch
@@ -115,9 +115,13 @@ def read_pyg_file(path: str | Path) -> GraphSet:
         from torch_geometric.data import InMemoryDataset
     except ImportError:
         raise ImportError(f"{path}: reading PyG files needs torch_geometric (pip install 'liftnn[pyg]')") from None
+    from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
+    from torch_geometric.data.storage import EdgeStorage, GlobalStorage, NodeStorage
+
     path = Path(path)
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage, NodeStorage, EdgeStorage]):
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
         first = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise ValueError(f"{path}: not a PyG dataset file this reader can open safely ({first}); save the graphs "

@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -85,7 +86,9 @@ def read(path: str | Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no such checkpoint: {path}")
     try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle may make torch warn about its protocol
+            warnings.simplefilter("ignore")
+            raw = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError, KeyError, IndexError,
             TypeError) as err:  # what unpickling arbitrary bytes raises (b"hello": a memo KeyError)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
