@@ -14,10 +14,10 @@ from liftnn.dist import compress_dataset
 from liftnn.dist.cluster import connect
 from liftnn.dist.shard import sharded_compress
 from liftnn.dist.train import TrainSpec, batch_schedule, data_parallel_train, initial_params
-from liftnn.dist.work import resolve
+from liftnn.dist.work import PAPER_GCN, resolve
 from liftnn.graph.subgraph import select_outputs
 from liftnn.logic import build
-from liftnn.pipeline import ModelSpec, load_problem
+from liftnn.pipeline import load_problem
 from liftnn.train import Problem, TrainConfig, fit
 from liftnn.train.metrics import loss_fn
 
@@ -29,9 +29,9 @@ def client():
 
 
 def test_sharded_lifting_of_mda_equals_single_process(client, mda_path):
-    work = resolve(mda_path, "gcn")
+    work = resolve(mda_path)
     merged, report = sharded_compress(work, client)
-    whole = load_problem(mda_path, ModelSpec("gcn")).problem.graph
+    whole = load_problem(mda_path, PAPER_GCN).problem.graph
     expected, _ = compress(whole, scope="dataset")
     assert len({s.worker for s in report.shards}) == 2
     assert (report.nodes_before, report.edges_before) == (whole.num_nodes, whole.num_edges)
@@ -46,7 +46,7 @@ def test_sharded_lifting_of_mda_equals_single_process(client, mda_path):
 def test_data_parallel_training_equals_single_process(client, mda_path):
     """2 ranks, each on its shard's lifted graph, 25 Adam steps: the parameters and losses of
     single-process full-batch training (liftnn.train.fit), float64, within 1e-9."""
-    work = resolve(mda_path, "gcn")
+    work = resolve(mda_path)
     n = 240
     work = replace(work, num_samples=n, targets=work.targets[:n])
     spec = TrainSpec(steps=25, lr=0.05, optimizer="adam", loss="mse", dtype="float64", seed=2)
@@ -65,7 +65,7 @@ def test_joining_a_running_cluster_by_address(client):
     """compress_dataset(address=...) joins the scheduler instead of starting a cluster."""
     merged, report = compress_dataset("MUTAG", address=client.scheduler.address, shards=3)
     assert report.workers == 2 and len(report.shards) == 3
-    expected, _ = compress(load_problem("MUTAG", ModelSpec("gcn")).problem.graph, scope="dataset")
+    expected, _ = compress(load_problem("MUTAG", PAPER_GCN).problem.graph, scope="dataset")
     assert (merged.num_nodes, merged.num_edges) == (expected.num_nodes, expected.num_edges)
     assert key_multiset(merged) == key_multiset(expected)
 
@@ -80,7 +80,7 @@ def test_what_cannot_be_sharded_is_refused_clearly():
 def test_mini_batch_data_parallel_training_equals_single_process(client, mda_path):
     """Batches of 50 straddle the two shards unevenly; 24 Adam steps equal a plain single-process
     loop over the same batches on the dataset-lifted graph of all samples (float64, 1e-9)."""
-    work = resolve(mda_path, "gcn")
+    work = resolve(mda_path)
     n = 240
     work = replace(work, num_samples=n, targets=work.targets[:n])
     spec = TrainSpec(steps=24, lr=0.05, optimizer="adam", batch_size=50, seed=4)

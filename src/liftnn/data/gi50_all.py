@@ -144,7 +144,8 @@ def repeat_graphs(data: GraphSet, graphs: np.ndarray) -> GraphSet:
     base = data.subset(uniq)
     edge_graph = base.graph[base.edge_index[0]]
     by_graph = np.argsort(edge_graph, kind="stable")
-    base = replace(base, edge_index=base.edge_index[:, by_graph], edge_type=base.edge_type[by_graph])
+    base = replace(base, edge_index=base.edge_index[:, by_graph], edge_type=base.edge_type[by_graph],
+                   edge_features=None if base.edge_features is None else base.edge_features[by_graph])
     node_ptr = np.searchsorted(base.graph, np.arange(uniq.size + 1))
     edge_ptr = np.searchsorted(edge_graph[by_graph], np.arange(uniq.size + 1))
     n_nodes, n_edges = np.diff(node_ptr)[inverse], np.diff(edge_ptr)[inverse]
@@ -159,15 +160,15 @@ def repeat_graphs(data: GraphSet, graphs: np.ndarray) -> GraphSet:
         edge_type=base.edge_type[edge_sel],
         y=base.y[inverse],
         node_types=base.node_types, edge_types=base.edge_types, name=base.name,
+        node_features=None if base.node_features is None else base.node_features[node_sel],
+        edge_features=None if base.edge_features is None else base.edge_features[edge_sel],
     )
 
 
 def sample_facts(screens: Screens, samples: np.ndarray) -> tuple[FactBase, QuerySet]:
     """Facts and ``predict`` queries of the given screenings: molecule facts and ``cl_<cell>``."""
     samples = np.asarray(samples, dtype=np.int64)
-    data = repeat_graphs(screens.molecules, screens.molecule[samples])
-    data = GraphSet(data.node_type, data.graph, data.edge_index, data.edge_type, screens.label[samples],
-                    data.node_types, data.edge_types, data.name)
+    data = replace(repeat_graphs(screens.molecules, screens.molecule[samples]), y=screens.label[samples])
     facts, queries = graph_facts(data)
     cells = screens.cell[samples]
     for c, name in enumerate(screens.cell_lines):  # every cell line, so that any shard grounds the template

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from ..data import GraphSet, graph_facts, load
-from ..data.encode import edge_type_predicates, node_type_predicates
 from ..data.gi50_all import (
     Screens,
     multitask_facts,
@@ -22,7 +21,11 @@ from ..data.gi50_all import (
 from ..graph import Graph
 from ..logic import Template, build, load_template
 from ..logic.facts import FactBase, QuerySet
-from ..models import MODELS, molecule_template
+from ..models import MODELS
+from ..pipeline import ModelSpec, _zoo_graph_template
+
+#: The lifting paper's model, the default of sharded lifting: a 2-layer GCN, sigmoid, width 10.
+PAPER_GCN = ModelSpec("gcn", dim=10, activation="sigmoid")
 
 #: Named workloads over the folder of all NCI-GI50 screens (``<data>/molecules/nci_gi50``).
 GI50_WORKLOADS = {"GI50_ALL": "samples", "GI50_TASKS": "multitask"}
@@ -63,16 +66,16 @@ def screens_workload(screens: Screens, template: Template, multitask: bool) -> W
                     partial(sample_facts, screens), screens.label)
 
 
-def resolve(dataset: str | Path, model: str | None = None, layers: int | None = None, dim: int = 10,
-            activation: str = "sigmoid", data_root: Path | None = None) -> Workload:
+def resolve(dataset: str | Path, spec: ModelSpec | None = None, data_root: Path | None = None) -> Workload:
     """The workload of a dataset argument: ``GI50_ALL`` (213,612 screenings) or ``GI50_TASKS``
     (the multi-task set) read from ``data_root/molecules/nci_gi50``, or any set of graphs that
-    :func:`liftnn.data.load` reads, with a zoo ``model`` (default ``gcn``) or a template file."""
-    model = model or "gcn"
-    if model not in MODELS and not Path(model).is_file():
-        raise ValueError(f"--model {model!r}: sharded lifting takes a zoo model ({', '.join(MODELS)}) "
+    :func:`liftnn.data.load` reads; the model of ``spec`` (a zoo name or a template file; by
+    default :data:`PAPER_GCN`), unset sizes taken from its preset as in :mod:`liftnn.pipeline`."""
+    spec = (spec or PAPER_GCN).resolved(knowledge_base=False)
+    if spec.model not in MODELS and not Path(spec.model).is_file():
+        raise ValueError(f"--model {spec.model!r}: sharded lifting takes a zoo model ({', '.join(MODELS)}) "
                          "or a template file")
-    file_template = load_template(model) if model not in MODELS else None
+    file_template = load_template(spec.model) if spec.model not in MODELS else None
     if str(dataset).upper() in GI50_WORKLOADS:
         if data_root is None:
             from ..bench.results import data_dir
@@ -81,11 +84,10 @@ def resolve(dataset: str | Path, model: str | None = None, layers: int | None = 
         screens = read_gi50_screens(Path(data_root) / "molecules" / "nci_gi50")
         multitask = GI50_WORKLOADS[str(dataset).upper()] == "multitask"
         make = multitask_template if multitask else sample_template
-        return screens_workload(screens, file_template or make(screens, model, layers, dim, activation), multitask)
+        template = file_template or make(screens, spec.model, spec.layers, spec.dim, spec.activation)
+        return screens_workload(screens, template, multitask)
     data = load(dataset)
     if not isinstance(data, GraphSet):
         raise ValueError(f"{dataset}: sharded lifting takes a set of graphs (samples are sharded); "
                          f"this is a {type(data).__name__}")
-    template = file_template or molecule_template(model, node_type_predicates(data), edge_type_predicates(data),
-                                                  layers, dim, activation)
-    return graph_workload(data, template)
+    return graph_workload(data, file_template or _zoo_graph_template(data, spec))
