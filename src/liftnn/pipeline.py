@@ -114,7 +114,8 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
         spec = spec.resolved(False)
         template = molecule_template(spec.model, schema.atom_types, schema.bond_types, spec.layers, spec.dim,
                                      spec.activation)
-        loaded = _from_template(template, facts, queries, path.name, t0, allow_underivable=spec.allow_underivable)
+        # a zoo model's predict of a molecule without bonds (gcn) derives nothing: it outputs 0, as its PyG twin
+        loaded = _from_template(template, facts, queries, path.name, t0, allow_underivable=True)
         loaded.stats = {"schema": schema.describe(), **loaded.stats}
         loaded.spec = spec
         return loaded
@@ -148,7 +149,7 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
             )
         )
         loaded = _from_template(template, facts, queries, data.name, t0, data.stats(),
-                                  allow_underivable=spec.allow_underivable)
+                                allow_underivable=spec.allow_underivable)
         loaded.kb, loaded.spec = data, spec
         return loaded
     assert isinstance(data, GraphSet)
@@ -162,7 +163,7 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
     template = load_template(template_file) if template_file else _zoo_graph_template(data, spec)
     facts, queries = graph_facts(data)
     loaded = _from_template(template, facts, queries, data.name, t0, data.stats(),
-                                  allow_underivable=spec.allow_underivable)
+                            allow_underivable=spec.allow_underivable or template_file is None)  # zoo: as above
     loaded.graphs, loaded.spec = data, spec
     return loaded
 
