@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,15 @@ from liftnn.train import TrainConfig  # noqa: E402
 from liftnn.train.loop import make_optimizer  # noqa: E402
 
 MODELS = {"gcn": 2, "sage": 2, "gin": 5}  # Table 1's layers
+
+
+@pytest.fixture
+def x64() -> Iterator[None]:
+    """float64 in JAX for one test (``jax_enable_x64``, restored afterwards)."""
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", before)
 
 
 @pytest.fixture(scope="module")
@@ -110,30 +120,29 @@ def test_batch_partition_and_padding(mda50: GraphSet) -> None:
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_jax_twin_equals_pyg_twin(mda50: GraphSet, model: str) -> None:
+def test_jax_twin_equals_pyg_twin(mda50: GraphSet, model: str, x64: None) -> None:
     """float64: equal outputs and gradients on one full batch, then equal step losses and final
     weights over two epochs of Adam on padded mini-batches of 8 (the last one holds 2 graphs)."""
     twin = _twin(mda50, model, MODELS[model], 10)
-    with jax.enable_x64(True):
-        params = jm.params_from_twin(twin)
-        perm = jm.batch_partition(mda50.num_graphs, 0)[0]
-        batch = {k: v[0] for k, v in jm.pad_batches(mda50, [perm], np.float64).arrays().items()}
-        loss, grads = jax.value_and_grad(lambda p: jm.mse_loss(model, p, batch))(params)
-        y_jax = np.asarray(jm.forward(model, params, batch))
+    params = jm.params_from_twin(twin)
+    perm = jm.batch_partition(mda50.num_graphs, 0)[0]
+    batch = {k: v[0] for k, v in jm.pad_batches(mda50, [perm], np.float64).arrays().items()}
+    loss, grads = jax.value_and_grad(lambda p: jm.mse_loss(model, p, batch))(params)
+    y_jax = np.asarray(jm.forward(model, params, batch))
 
-        graphs = graphset_to_pyg(mda50, torch.float64)
-        pyg = Batch.from_data_list([graphs[i] for i in perm])
-        y_pyg = twin(pyg)[:, 0]
-        torch_loss = torch.mean((y_pyg - torch.as_tensor(mda50.y[perm])) ** 2)
-        torch_loss.backward()
-        np.testing.assert_allclose(y_jax, y_pyg.detach().numpy(), rtol=1e-10, atol=1e-13)
-        assert float(loss) == pytest.approx(torch_loss.item(), rel=1e-10)
-        _assert_params_equal(grads, jm.params_from_twin(_grad_twin(twin)), rtol=1e-9)
+    graphs = graphset_to_pyg(mda50, torch.float64)
+    pyg = Batch.from_data_list([graphs[i] for i in perm])
+    y_pyg = twin(pyg)[:, 0]
+    torch_loss = torch.mean((y_pyg - torch.as_tensor(mda50.y[perm])) ** 2)
+    torch_loss.backward()
+    np.testing.assert_allclose(y_jax, y_pyg.detach().numpy(), rtol=1e-10, atol=1e-13)
+    assert float(loss) == pytest.approx(torch_loss.item(), rel=1e-10)
+    _assert_params_equal(grads, jm.params_from_twin(_grad_twin(twin)), rtol=1e-9)
 
-        trainer = jm.JaxTrainer(model, jm.pad_batches(mda50, jm.batch_partition(50, 8), np.float64), params)
-        np.testing.assert_allclose(_jax_steps(trainer, 2), _pyg_steps(mda50, twin, 8, 2), rtol=1e-8)
-        _assert_params_equal(trainer.params, jm.params_from_twin(twin), rtol=1e-7)
-        assert not np.allclose(np.asarray(trainer.params["out"]), np.asarray(params["out"]))
+    trainer = jm.JaxTrainer(model, jm.pad_batches(mda50, jm.batch_partition(50, 8), np.float64), params)
+    np.testing.assert_allclose(_jax_steps(trainer, 2), _pyg_steps(mda50, twin, 8, 2), rtol=1e-8)
+    _assert_params_equal(trainer.params, jm.params_from_twin(twin), rtol=1e-7)
+    assert not np.allclose(np.asarray(trainer.params["out"]), np.asarray(params["out"]))
 
 
 def _grad_twin(twin: _Twin) -> _Twin:
@@ -147,23 +156,22 @@ def _grad_twin(twin: _Twin) -> _Twin:
 
 @pytest.mark.parametrize("model", list(MODELS))
 @pytest.mark.parametrize("layers", [1, 3])
-def test_jax_twin_on_missing_atoms(odd: GraphSet, model: str, layers: int) -> None:
+def test_jax_twin_on_missing_atoms(odd: GraphSet, model: str, layers: int, x64: None) -> None:
     """Isolated atoms, bond-less graphs, one-way edges, self-loops and parallel edges: the same
     outputs as the PyG twin (GCN's underivable graphs give 0), with batches of 3 padded graphs."""
     activation = "tanh" if layers == 3 else "sigmoid"
     twin = _twin(odd, model, layers, 3, activation, seed=layers)
-    with jax.enable_x64(True):
-        params = jm.params_from_twin(twin)
-        parts = jm.batch_partition(odd.num_graphs, 3, seed=1)
-        padded = jm.pad_batches(odd, parts, np.float64).arrays()
-        graphs = graphset_to_pyg(odd, torch.float64)
-        for i, part in enumerate(parts):
-            y = np.asarray(jm.forward(model, params, {k: v[i] for k, v in padded.items()}, activation))
-            want = twin(Batch.from_data_list([graphs[g] for g in part]))[:, 0].detach().numpy()
-            np.testing.assert_allclose(y[: len(part)], want, rtol=1e-10, atol=1e-13)
-            assert (y[len(part) :] == 0).all()
-            if model == "gcn" and 1 in part:
-                assert y[list(part).index(1)] == 0.0  # no bonds: predict is not derivable
+    params = jm.params_from_twin(twin)
+    parts = jm.batch_partition(odd.num_graphs, 3, seed=1)
+    padded = jm.pad_batches(odd, parts, np.float64).arrays()
+    graphs = graphset_to_pyg(odd, torch.float64)
+    for i, part in enumerate(parts):
+        y = np.asarray(jm.forward(model, params, {k: v[i] for k, v in padded.items()}, activation))
+        want = twin(Batch.from_data_list([graphs[g] for g in part]))[:, 0].detach().numpy()
+        np.testing.assert_allclose(y[: len(part)], want, rtol=1e-10, atol=1e-13)
+        assert (y[len(part) :] == 0).all()
+        if model == "gcn" and 1 in part:
+            assert y[list(part).index(1)] == 0.0  # no bonds: predict is not derivable
 
 
 def test_jax_trainer_float32_follows_pyg(mda50: GraphSet) -> None:
