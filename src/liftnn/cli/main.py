@@ -46,6 +46,16 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                    help="a query that the template cannot derive outputs 0 instead of being an error")
 
 
+def _cluster_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int_at_least(1), default=None,
+                   help="run on a local Dask cluster of N worker processes: the samples are sharded, each shard "
+                        "built and lifted on a worker (compress: merged by content key; train: data-parallel, "
+                        "gradients all-reduced); needs liftnn[dist], see docs/scaling.md")
+    p.add_argument("--address", default=None,
+                   help="join the running Dask cluster whose scheduler is at this address (tcp://host:8786) "
+                        "instead of starting one")
+
+
 def _info_parser(sub: argparse._SubParsersAction) -> None:
     _model_args(sub.add_parser("info", help="dataset and computation-graph statistics"))
 
@@ -64,6 +74,9 @@ def _compress_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trials", type=int_at_least(0, " (0 skips the check)"), default=2,
                    help="verification weight draws (0: skip; default 2)")
     p.add_argument("--timing", action="store_true", help="time forward+backward, unlifted vs lifted")
+    _cluster_args(p)
+    p.add_argument("--shards", type=int_at_least(1), default=None,
+                   help="with --workers/--address: shards of samples (default: one per worker)")
 
 
 def _train_parser(sub: argparse._SubParsersAction) -> None:
@@ -96,6 +109,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
                    help="save the trained model here (checked before training; with --folds, a model trained "
                         "on all samples after cross-validation); load it with `liftnn predict` or liftnn.load")
     p.add_argument("--force", action="store_true", help="let --checkpoint replace a file that is not a checkpoint")
+    _cluster_args(p)
 
 
 def _predict_parser(sub: argparse._SubParsersAction) -> None:
@@ -145,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = importlib.import_module(".commands", __package__)
+    on_cluster = getattr(args, "workers", None) or getattr(args, "address", None)
+    commands = importlib.import_module("liftnn.dist.cli" if on_cluster else ".commands", __package__)
     output = importlib.import_module(".output", __package__)
     result, code = run_command(lambda: getattr(commands, f"cmd_{args.command}")(args))
     if result is None:
