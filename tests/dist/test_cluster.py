@@ -22,12 +22,6 @@ from liftnn.train import Problem, TrainConfig, fit
 from liftnn.train.metrics import loss_fn
 
 
-@pytest.fixture(scope="module")
-def client():
-    with connect(workers=2) as c:
-        yield c
-
-
 def test_sharded_lifting_of_mda_equals_single_process(client, mda_path):
     work = resolve(mda_path)
     merged, report = sharded_compress(work, client)
@@ -53,7 +47,8 @@ def test_data_parallel_training_equals_single_process(client, mda_path):
     result = data_parallel_train(work, client, spec)
     assert [r["samples"] for r in result.ranks] == [n // 2, n // 2]
     problem = Problem.from_network(build(work.template, *work.facts(np.arange(n))))
-    config = TrainConfig(epochs=spec.steps, lr=spec.lr, optimizer="adam", loss="mse", dtype="float64", seed=2)
+    config = TrainConfig(epochs=spec.steps, lr=spec.lr, optimizer="adam", loss="mse", dtype="float64", seed=2,
+                         engine="torch")
     params, history = fit(problem, np.arange(n), config)
     np.testing.assert_allclose(result.losses, history.step_loss, rtol=0, atol=1e-9)
     assert result.losses[-1] < result.losses[0]
