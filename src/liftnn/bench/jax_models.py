@@ -129,7 +129,7 @@ def pad_batches(data: GraphSet, batches: list[np.ndarray], dtype: Any = np.float
     e_order = np.argsort(rank[src], kind="stable")
     e_batch = n_batch[src[e_order]]
     e_count = np.bincount(e_batch, minlength=B)
-    E = max(int(e_count.max()) if e_count.size else 0, 1)
+    E = max(int(e_count.max()), 1)
     e_local = np.arange(e_order.size) - np.concatenate([[0], np.cumsum(e_count)[:-1]])[e_batch]
 
     def fill(shape: tuple[int, int], value: Any, rows: np.ndarray, cols: np.ndarray, vals: Any, dt: Any) -> np.ndarray:
@@ -137,11 +137,10 @@ def pad_batches(data: GraphSet, batches: list[np.ndarray], dtype: Any = np.float
         out[rows, cols] = vals
         return out
 
-    nb, nl = n_batch, local
     return PaddedBatches(
-        node_type=fill((B, N), 0, nb, nl, data.node_type, np.int32),
-        node_valid=fill((B, N), False, nb, nl, True, bool),
-        node_graph=fill((B, N), G - 1, nb, nl, g_slot[data.graph], np.int32),
+        node_type=fill((B, N), 0, n_batch, local, data.node_type, np.int32),
+        node_valid=fill((B, N), False, n_batch, local, True, bool),
+        node_graph=fill((B, N), G - 1, n_batch, local, g_slot[data.graph], np.int32),
         src=fill((B, E), N - 1, e_batch, e_local, local[src[e_order]], np.int32),
         dst=fill((B, E), N - 1, e_batch, e_local, local[dst[e_order]], np.int32),
         y=fill((B, G), 0, g_batch, g_slot, data.y, dtype),
