@@ -235,22 +235,31 @@ def _forward_node(tp, theta, t, wk):
     val, agg, buf = wk.val, wk.agg, wk.buf
     m = wk.scratch[0]
     if kind == 1 or kind == 2:  # sum, mean: sum inputs per run, then apply the weight once
+        voff, e_child, e_cnt = tp.voff, tp.e_child, tp.e_cnt
         for k in range(d):
             agg[vo + k] = 0.0
         for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            ni, no, bo = tp.r_in[r], tp.r_out[r], tp.r_buf[r]
-            for k in range(ni):
-                buf[bo + k] = 0.0
-            for e in range(tp.r_eptr[r], tp.r_eptr[r + 1]):
-                co = tp.voff[tp.e_child[e]]
-                cnt = tp.e_cnt[e]
-                if cnt == 1.0:
-                    for k in range(ni):
-                        buf[bo + k] += val[co + k]
-                else:
+            ni, no, lab = tp.r_in[r], tp.r_out[r], tp.r_lab[r]
+            e0, e1 = tp.r_eptr[r], tp.r_eptr[r + 1]
+            if lab < 0 and no == d:  # unweighted inputs of the node's width: straight into the sum
+                for e in range(e0, e1):
+                    co = voff[e_child[e]]
+                    cnt = e_cnt[e]
+                    for k in range(d):
+                        agg[vo + k] += cnt * val[co + k]
+                continue
+            if e1 - e0 == 1 and e_cnt[e0] == 1.0:  # one input: weigh it where it lies
+                _apply(tp, theta, lab, val, voff[e_child[e0]], ni, m, 0)
+            else:
+                bo = tp.r_buf[r]
+                for k in range(ni):
+                    buf[bo + k] = 0.0
+                for e in range(e0, e1):
+                    co = voff[e_child[e]]
+                    cnt = e_cnt[e]
                     for k in range(ni):
                         buf[bo + k] += cnt * val[co + k]
-            _apply(tp, theta, tp.r_lab[r], buf, bo, ni, m, 0)
+                _apply(tp, theta, lab, buf, bo, ni, m, 0)
             if no == d:
                 for k in range(d):
                     agg[vo + k] += m[k]
@@ -326,9 +335,11 @@ def _backward_node(tp, theta, gtheta, t, wk):
             for k in range(d):
                 gtheta[boff] += g[k]
     if kind == 1 or kind == 2:
+        voff, e_child, e_cnt, kinds = tp.voff, tp.e_child, tp.e_cnt, tp.kind
         scale = 1.0 / tp.denom[t] if kind == 2 else 1.0
         for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            ni, no, bo = tp.r_in[r], tp.r_out[r], tp.r_buf[r]
+            ni, no, lab = tp.r_in[r], tp.r_out[r], tp.r_lab[r]
+            e0, e1 = tp.r_eptr[r], tp.r_eptr[r + 1]
             if no == d:
                 for k in range(d):
                     gm[k] = g[k] * scale
@@ -337,13 +348,20 @@ def _backward_node(tp, theta, gtheta, t, wk):
                 for k in range(d):
                     acc += g[k]
                 gm[0] = acc * scale
-            _apply_back(tp, theta, gtheta, tp.r_lab[r], buf, bo, ni, gm, gs)
-            for e in range(tp.r_eptr[r], tp.r_eptr[r + 1]):
-                c = tp.e_child[e]
-                if tp.kind[c] == 0:
+            if lab >= 0:
+                if e1 - e0 == 1 and e_cnt[e0] == 1.0:
+                    _apply_back(tp, theta, gtheta, lab, val, voff[e_child[e0]], ni, gm, gs)
+                else:
+                    _apply_back(tp, theta, gtheta, lab, buf, tp.r_buf[r], ni, gm, gs)
+            else:
+                for k in range(ni):
+                    gs[k] = gm[k]
+            for e in range(e0, e1):
+                c = e_child[e]
+                if kinds[c] == 0:
                     continue
-                co = tp.voff[c]
-                cnt = tp.e_cnt[e]
+                co = voff[c]
+                cnt = e_cnt[e]
                 for k in range(ni):
                     gval[co + k] += cnt * gs[k]
         return

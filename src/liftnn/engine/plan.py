@@ -37,6 +37,7 @@ import torch
 
 from .._segments import ranges, rank_in_segment, run_starts
 from ..graph import LEAF, Combine, Graph, get_combine
+from ..graph.topology import edges_by_level
 from . import torch_exec
 from .params import Shape, weight_io
 
@@ -188,7 +189,7 @@ def prepare(graph: Graph, shapes: Mapping[str, Shape]) -> Prepared:
         [(*weight_io(tuple(shapes[lb])), len(shapes[lb]) == 2) for lb in labels] + [(-1, -1, 0)], dtype=np.int64
     ).reshape(-1, 3)
     level = g.levels()
-    dim, msg_dim = _dims(g, level, child, parent, lab, count, io, node_kind)
+    dim, msg_dim = _dims(g, level, (child, parent, lab), io, node_kind)
     _check_bias(g, shapes, dim)
     return Prepared(node_kind, child, parent, count, pos, lab, io, level, dim, msg_dim)
 
@@ -233,8 +234,8 @@ def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
     for a, z in zip(bounds[:-1], bounds[1:], strict=True):
         e = eorder[a:z]
         blk = blocks[pb[e[0]]]
-        blk.groups.append(_group(blk, int(sb[e[0]]), lab[e[0]], labels, io, row[child[e]], row[parent[e]],
-                                 count[e], pos[e], col[e], msg_dim[e]))
+        rows = GroupEdges(row[child[e]], row[parent[e]], count[e], pos[e], col[e], msg_dim[e])
+        blk.groups.append(_group(blk, int(sb[e[0]]), lab[e[0]], labels, io, rows))
     shape_of = {lb: tuple(shapes[lb]) for lb in labels}
     for blk in blocks:
         if blk.combine is not None:
@@ -243,17 +244,15 @@ def compile_plan(graph: Graph, shapes: Mapping[str, Shape]) -> Plan:
     return Plan(g, shapes, blocks, block, row)
 
 
-def _dims(g: Graph, level: np.ndarray, child: np.ndarray, parent: np.ndarray, lab: np.ndarray,
-          count: np.ndarray, io: np.ndarray, node_kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Node and message dimensions, level by level, with clear errors on mismatches."""
+def _dims(g: Graph, level: np.ndarray, edges: tuple[np.ndarray, np.ndarray, np.ndarray], io: np.ndarray,
+          node_kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node and message dimensions, level by level (``edges`` = child, parent, label index), with clear
+    errors on mismatches."""
+    child, parent, lab = edges
     dim = np.where(g.is_leaf, np.diff(g.value_ptr), 0)
     msg_dim = np.zeros(child.size, dtype=np.int64)
-    e_level = level[parent]
-    eorder = np.argsort(e_level, kind="stable")
-    bounds = np.searchsorted(e_level[eorder], np.arange(level.max(initial=0) + 2))
     names = list(g.labels) + [None]
-    for lv in range(1, level.max(initial=0) + 1):
-        e = eorder[bounds[lv] : bounds[lv + 1]]
+    for e in edges_by_level(level[parent]):
         cd = dim[child[e]]
         need, give = io[lab[e], 0], io[lab[e], 1]
         bad = np.flatnonzero((need >= 0) & (need != cd))
@@ -305,11 +304,7 @@ def _latest_levels(g: Graph, level: np.ndarray) -> np.ndarray:
     """As-late-as-possible levels: outputs and other roots at the top level, every other inner
     node one below its lowest parent (still strictly above all of its inputs); leaves at 0."""
     late = np.full(g.num_nodes, int(level.max(initial=0)), dtype=np.int64)
-    e_level = level[g.edge_parent]
-    order = np.argsort(-e_level, kind="stable")
-    bounds = np.append(np.flatnonzero(run_starts(e_level[order])), order.size)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one step per level, parents first
-        e = order[a:b]
+    for e in edges_by_level(level[g.edge_parent], top_down=True):  # one step per level, parents first
         np.minimum.at(late, g.edge_child[e], late[g.edge_parent[e]] - 1)
     return np.where(g.is_leaf, 0, late)  # constants stay together at the bottom
 
@@ -343,18 +338,29 @@ def exclusive_segment_cumsum(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
     return c - np.repeat(c[seg], np.diff(np.append(seg, x.size)))
 
 
-def _group(blk: Block, src: int, lab: int, labels: tuple[str, ...], io: np.ndarray, crow: np.ndarray,
-           prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray) -> Group:
+class GroupEdges(NamedTuple):
+    """The edges of one group: child and parent rows in their blocks, multiplicity, argument position,
+    first column (concat) and message dimension."""
+
+    crow: np.ndarray
+    prow: np.ndarray
+    count: np.ndarray
+    pos: np.ndarray
+    col: np.ndarray
+    mdim: np.ndarray
+
+
+def _group(blk: Block, src: int, lab: int, labels: tuple[str, ...], io: np.ndarray, edges: GroupEdges) -> Group:
     label = labels[lab] if lab < len(labels) else None
     kind = blk.combine.kind
-    group = _strategy(blk, src, lab, label, io, crow, prow, count, pos, col, mdim)
-    group.broadcast = kind != "concat" and int(mdim[0]) == 1 and blk.dim > 1
+    group = _strategy(blk, src, lab, label, io, edges)
+    group.broadcast = kind != "concat" and int(edges.mdim[0]) == 1 and blk.dim > 1
     return group
 
 
-def _strategy(blk: Block, src: int, lab: int, label: str | None, io: np.ndarray, crow: np.ndarray,
-              prow: np.ndarray, count: np.ndarray, pos: np.ndarray, col: np.ndarray, mdim: np.ndarray) -> Group:
+def _strategy(blk: Block, src: int, lab: int, label: str | None, io: np.ndarray, edges: GroupEdges) -> Group:
     """Choose how a group reads its inputs (see the module docstring)."""
+    crow, prow, count, pos, col, mdim = edges
     kind = blk.combine.kind
     cnt = count[:, None].astype(np.float64) if (kind not in ("max", "min") and np.any(count != 1)) else None
     if kind == "concat":

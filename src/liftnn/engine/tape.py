@@ -1,8 +1,10 @@
 """The tape: a graph flattened for the native executor (:mod:`liftnn.engine.native`).
 
-Nodes are renumbered in topological order (*tape index* ``t``; graph node
+Nodes are renumbered in a topological order (*tape index* ``t``; graph node
 ``Tape.node[t]``), so any ascending list of tape indices is an evaluation
-order. A node's value occupies ``values[voff[t] : voff[t] + dim[t]]`` of one
+order. The order is sample-major (by the first output row that needs a node,
+then by level), so the nodes of one batch of consecutive output rows lie
+together in memory. A node's value occupies ``values[voff[t] : voff[t] + dim[t]]`` of one
 flat buffer; leaves are filled once from the graph.
 
 A node's inputs are grouped into *runs* (CSR ``rptr`` over nodes, ``r_eptr``
@@ -29,6 +31,7 @@ import numpy as np
 
 from .._segments import ranges, run_starts
 from ..graph import Graph, get_combine
+from ..graph.topology import first_output
 from .params import Shape
 from .plan import exclusive_segment_cumsum, prepare
 
@@ -115,7 +118,9 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
         raise NativeUnsupported(problem)
     p = prepare(g, shapes)
 
-    order = np.argsort(p.level, kind="stable")
+    # sample-major topological order: by the first output that needs a node, then by level (a child is
+    # needed no later than its parent and sits on a lower level), so one batch's nodes lie together
+    order = np.lexsort((p.level, first_output(g)))
     tix = np.empty_like(order)
     tix[order] = np.arange(order.size)
     kind = _codes(p.node_kind, KINDS)[order]
@@ -146,7 +151,10 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     r_parent = parent[r_first]
     rptr = np.searchsorted(r_parent, np.arange(order.size + 1)).astype(np.int64)
     r_in, r_out, r_lin = in_dim[r_first], msg_dim[r_first], linear[r_first]
-    r_size = np.where(r_lin, r_in, r_out)
+    # stored vectors: the summed input of a weighted run with several inputs (for the weight's gradient)
+    # and every message of max, min and prod (for ties and products); other runs read values in place
+    single = (np.diff(r_eptr) == 1) & (count[r_first] == 1)
+    r_size = np.where(r_lin, np.where((lab[r_first] >= 0) & ~single, r_in, 0), np.where(kind[r_parent] == 6, 0, r_out))
     r_buf = np.cumsum(r_size) - r_size
 
     mean = kind[parent] == 2

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._segments import pointers, ranges
+from .._segments import pointers, ranges, run_starts
 
 if TYPE_CHECKING:
     from .ir import Graph
@@ -64,6 +64,16 @@ def _find_cycle(g: Graph, remaining: np.ndarray) -> list[int]:
     return path[seen[node] :]
 
 
+def edges_by_level(edge_level: np.ndarray, top_down: bool = False) -> list[np.ndarray]:
+    """Edge ids grouped by ``edge_level`` (usually the parent's level), lowest level first or, with
+    ``top_down``, highest first; levels without edges are left out. Passes that propagate along
+    edges one level at a time iterate over these groups."""
+    key = -np.asarray(edge_level) if top_down else np.asarray(edge_level)
+    order = np.argsort(key, kind="stable")
+    bounds = np.append(np.flatnonzero(run_starts(key[order])), order.size)
+    return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def node_samples(g: Graph) -> np.ndarray:
     """Which sample each node serves (``-1`` shared by several, ``-2`` by none).
 
@@ -75,20 +85,22 @@ def node_samples(g: Graph) -> np.ndarray:
     hi = np.full(n, -1, dtype=np.int64)
     np.minimum.at(lo, g.output_node, g.output_sample)
     np.maximum.at(hi, g.output_node, g.output_sample)
-    level = g.levels()
-    edge_level = level[g.edge_parent]
-    order = np.argsort(-edge_level, kind="stable")
-    bounds = np.searchsorted(-edge_level[order], -np.arange(level.max(initial=0), 0, -1), side="left")
-    bounds = np.append(bounds, order.size)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        e = order[a:b]
-        if not e.size:
-            continue
+    for e in edges_by_level(g.levels()[g.edge_parent], top_down=True):
         p, c = g.edge_parent[e], g.edge_child[e]
         mine = hi[p] >= 0
         np.minimum.at(lo, c[mine], lo[p[mine]])
         np.maximum.at(hi, c[mine], hi[p[mine]])
     return np.where(hi < 0, -2, np.where(lo == hi, hi, -1))
+
+
+def first_output(g: Graph) -> np.ndarray:
+    """``int64[N]`` the first output row that depends on each node (``O`` for none): ``min`` over
+    the outputs it is and over its parents, propagated top-down one level at a time."""
+    first = np.full(g.num_nodes, g.num_outputs, dtype=np.int64)
+    np.minimum.at(first, g.output_node, np.arange(g.num_outputs))
+    for e in edges_by_level(g.levels()[g.edge_parent], top_down=True):
+        np.minimum.at(first, g.edge_child[e], first[g.edge_parent[e]])
+    return first
 
 
 def summary(g: Graph) -> dict[str, Any]:
