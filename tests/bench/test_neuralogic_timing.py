@@ -107,6 +107,7 @@ def test_trainer_computes_the_zoo_template(model: str, layers: int, mda30: Graph
         assert float(np.abs(ours - theirs).max()) < TOL
         assert float(theirs.std()) > 1e-4, "outputs do not depend on the molecule: nothing is compared"
         assert 0 < trainer.neurons < unlifted, "NeuraLogic's compression is off"
+        assert abs(trainer.loss() - float(np.mean((theirs - mda30.y) ** 2))) < TOL
 
         losses = [trainer.epoch() for _ in range(2)]
         assert all(np.isfinite(loss) and loss > 0 for loss in losses)
@@ -114,6 +115,8 @@ def test_trainer_computes_the_zoo_template(model: str, layers: int, mda30: Graph
         after = trainer.weights()
         assert max(float(np.abs(after[k] - before[k]).max()) for k in before) > 1e-4, "training moved nothing"
         ours, _ = _liftnn_outputs(mda30, model, layers, after, tmp_path)
-        assert float(np.abs(ours - trainer.outputs()).max()) < TOL
+        outputs = trainer.outputs()
+        assert float(np.abs(ours - outputs).max()) < TOL
+        assert abs(trainer.loss() - float(np.mean((outputs - mda30.y) ** 2))) < TOL
     finally:
         trainer.close()
