@@ -22,7 +22,7 @@ class Preset:
     ``default`` learns well out of the box: for graphs the zoo's ``gine`` (GIN with
     bond-type messages: ReLU, sum aggregation, biases, 3 layers of width 32, an average
     readout into a sigmoid output), binary cross-entropy, 200 epochs of Adam at lr
-    0.005. ``paper`` is the lifting paper's set-up: a 2-layer GCN with sigmoids and
+    0.01. ``paper`` is the lifting paper's set-up: a 2-layer GCN with sigmoids and
     width 10, MSE, 100 epochs at lr 0.01. Neither stops early unless asked.
     """
 
@@ -41,7 +41,7 @@ class Preset:
 
 
 PRESETS = {
-    "default": Preset("gine", 32, "relu", 200, 0.005, "bce", 0, 0.1),
+    "default": Preset("gine", 32, "relu", 200, 0.01, "bce", 0, 0.1),
     "paper": Preset("gcn", 10, "sigmoid", 100, 0.01, "mse", 0, 0.1),
 }
 

@@ -30,7 +30,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dataset", help=DATASET_HELP)
     p.add_argument("--preset", choices=PRESETS, default="default",
                    help="default: a GIN-style model with bond types (gine: ReLU, sum aggregation, 3 layers, "
-                        "width 32, BCE, 200 epochs at lr 0.005) that learns well; paper: the lifting paper's settings "
+                        "width 32, BCE, 200 epochs at lr 0.01) that learns well; paper: the lifting paper's settings "
                         "(2-layer GCN, sigmoid, width 10, MSE, 100 epochs at lr 0.01). Flags below override it")
     p.add_argument("--model", default=None, help=f"a zoo name ({MODELS}) or a template file (default: the preset's)")
     p.add_argument("--layers", type=int_at_least(1), default=None,
@@ -84,7 +84,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     _model_args(p)
     p.add_argument("--epochs", type=int_at_least(1), default=None,
                    help="maximum epochs (default: 200, paper preset 100)")
-    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: 0.005, paper preset 0.01)")
+    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: 0.01)")
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="default adam")
     p.add_argument("--loss", choices=["mse", "bce", "ce"], default=None,
                    help="mse (the paper's), bce (binary cross-entropy), ce (cross-entropy over classes); "
@@ -129,6 +129,14 @@ def _datasets_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
+def csv_list(text: str) -> list[str]:
+    """A comma-separated list flag value."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list")
+    return items
+
+
 def _bench_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run the experiments of the benchmarks folder")
     p.add_argument("experiment", nargs="?", default="quick",
@@ -136,6 +144,16 @@ def _bench_parser(sub: argparse._SubParsersAction) -> None:
                    help="quick (default): a small smoke run of every experiment on the data installed packages ship")
     p.add_argument("--out", default="benchmarks/results", help="results folder (default benchmarks/results)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--models", type=csv_list, default=None,
+                   help="table1: models to measure, e.g. gcn,gin (default: gcn,sage,gin)")
+    p.add_argument("--regimes", type=csv_list, default=None,
+                   help="table1: per-sample, mini-batch-32 and/or full (default: all three)")
+    p.add_argument("--frameworks", type=csv_list, default=None,
+                   help="table1: liftnn, liftnn_torch, pyg, pyg_stock, jax, neuralogic (default: all available)")
+    p.add_argument("--repeats", type=int_at_least(1), default=None,
+                   help="table1: timed epochs per cell after one warm-up (default 10; quick 2)")
+    p.add_argument("--memory", action="store_true",
+                   help="table1: also measure peak memory of per-sample GIN training per framework")
 
 
 #: command name -> parser builder; its work is ``liftnn.cli.commands.cmd_<name>``.
