@@ -128,6 +128,45 @@ class NonFiniteLoss(ValueError):
     """Training produced a NaN or infinite loss; the message names the epoch and step."""
 
 
+class Session:
+    """Training set up for ``config`` on ``rows``: the batches over one (lifted) graph, the engine's
+    runner, and the seeded order of batches. :meth:`epoch` runs one epoch of steps.
+
+    ``build_seconds`` is what the set-up took (restriction, lifting, compilation).
+    """
+
+    def __init__(self, problem: Problem, rows: np.ndarray, config: TrainConfig) -> None:
+        t0 = time.perf_counter()
+        dtype, device = DTYPES[config.dtype], torch.device(config.device)
+        rows = np.asarray(rows)
+        n_batches = 1 if config.batch_size == 0 else -(-rows.size // config.batch_size)
+        self.engine = choose_engine(config.engine, problem.graph, [config.batch_size] * n_batches, config.device)
+        native = self.engine == "native"
+        self.batches = Batches(problem, rows, config.batch_size, config.lift, config.seed, config.scope,
+                               graphs=not native)
+        params = problem.init(config.seed, dtype, device)
+        self.runner: Runner
+        if native:
+            self.runner = NativeRunner(self.batches.whole, self.batches.rows, problem.targets[self.batches.order],
+                                       params, config.optimizer, config.lr, config.loss, config.dtype)
+            self.nodes = self.runner.nodes_per_epoch
+        else:
+            targets = torch.as_tensor(problem.targets, dtype=dtype, device=device)
+            self.runner = TorchRunner(self.batches.graphs,
+                                      [targets[torch.as_tensor(r, device=device)] for r in self.batches.rows], params,
+                                      make_optimizer(config, [p for p in params.values() if p.requires_grad]),
+                                      config.loss, device, dtype)
+            self.nodes = self.batches.nodes
+        self.sizes = np.array([len(r) for r in self.batches.rows])
+        self.rng = np.random.default_rng(config.seed + 1)
+        self.build_seconds = time.perf_counter() - t0
+
+    def epoch(self) -> tuple[np.ndarray, np.ndarray]:
+        """One step per batch in a fresh seeded order: ``(order, step losses)``."""
+        order = self.rng.permutation(len(self.batches.rows))
+        return order, self.runner.epoch(order)
+
+
 def fit(
     problem: Problem,
     train_rows: np.ndarray,
@@ -142,45 +181,27 @@ def fit(
     is called after every epoch when given. The engine is ``config.engine``
     (``auto``: :func:`liftnn.train.runners.choose_engine`); ``History.engine`` says which ran.
     """
-    dtype, device = DTYPES[config.dtype], torch.device(config.device)
     torch.manual_seed(config.seed)
     hist = History()
     t0 = time.perf_counter()
     train_rows = np.asarray(train_rows)
-    n_batches = 1 if config.batch_size == 0 else -(-train_rows.size // config.batch_size)
-    hist.engine = choose_engine(config.engine, problem.graph, [config.batch_size] * n_batches, config.device)
-    native = hist.engine == "native"
-    batches = Batches(problem, train_rows, config.batch_size, config.lift, config.seed, config.scope,
-                      graphs=not native)
+    session = Session(problem, train_rows, config)
+    runner = session.runner
     evals = {
         name: (rows, _graph_of(problem, rows, config.lift))
         for name, rows in (("val", val_rows), ("test", test_rows))
         if rows is not None and len(rows)
     }
-    params = problem.init(config.seed, dtype, device)
-    runner: Runner
-    if native:
-        runner = NativeRunner(batches.whole, batches.rows, problem.targets[batches.order], params, config.optimizer,
-                              config.lr, config.loss, config.dtype)
-        nodes = runner.nodes_per_epoch
-    else:
-        targets = torch.as_tensor(problem.targets, dtype=dtype, device=device)
-        runner = TorchRunner(batches.graphs, [targets[torch.as_tensor(r, device=device)] for r in batches.rows],
-                             params, make_optimizer(config, [p for p in params.values() if p.requires_grad]),
-                             config.loss, device, dtype)
-        nodes = batches.nodes
     for _, graph in evals.values():
         runner.predict(graph)  # compile evaluation graphs before the clock starts
+    hist.engine = session.engine
     hist.build_seconds = time.perf_counter() - t0
-    hist.nodes = {"train": nodes, "unlifted": problem.graph.num_nodes}
-    rng = np.random.default_rng(config.seed + 1)
-    sizes = np.array([len(r) for r in batches.rows])
+    hist.nodes = {"train": session.nodes, "unlifted": problem.graph.num_nodes}
     best, best_loss, waited = None, float("inf"), 0
     t1 = time.perf_counter()
     for epoch in range(config.epochs):
         t_epoch = time.perf_counter()
-        order = rng.permutation(len(batches.rows))
-        losses = runner.epoch(order)
+        order, losses = session.epoch()
         hist.epoch_seconds.append(time.perf_counter() - t_epoch)
         bad = np.flatnonzero(~np.isfinite(losses))
         if bad.size:
@@ -188,7 +209,7 @@ def fit(
                                 f"{bad[0] + 1} of {losses.size}; lower the learning rate (now {config.lr}) "
                                 "or check the data")
         hist.step_loss.extend(losses.tolist())
-        hist.epoch_loss.append(float(np.dot(losses, sizes[order])) / train_rows.size)
+        hist.epoch_loss.append(float(np.dot(losses, session.sizes[order])) / train_rows.size)
         if "val" in evals and config.patience:
             rows, graph = evals["val"]
             scores = _scores(problem, rows, runner.predict(graph), config.loss)
@@ -203,8 +224,9 @@ def fit(
             progress(epoch, hist.epoch_loss[-1])
     hist.train_seconds = time.perf_counter() - t1
     params = best if best is not None else runner.params()
+    device, dtype = torch.device(config.device), DTYPES[config.dtype]
     final = TorchRunner([], [], params, None, config.loss, device, dtype) if best is not None else runner
-    hist.train = _scores(problem, batches.order, final.predict(batches.whole), config.loss)
+    hist.train = _scores(problem, session.batches.order, final.predict(session.batches.whole), config.loss)
     if "test" in evals:
         rows, graph = evals["test"]
         hist.test = _scores(problem, rows, final.predict(graph), config.loss)
