@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from liftnn import GraphBuilder, compress, verify
+from liftnn.lift import ValueClashWarning
 from liftnn.lift import value as value_module
 
 
@@ -24,7 +25,8 @@ def _graph():
 
 def test_colliding_hashes_never_merge_different_values(monkeypatch: pytest.MonkeyPatch) -> None:
     g = _graph()
-    honest, honest_report = compress(g, "value", digits=15, scope="dataset")
+    with pytest.warns(ValueClashWarning, match="merged 10 node"):
+        honest, honest_report = compress(g, "value", digits=15, scope="dataset")
     monkeypatch.setattr(value_module.RoundedValues, "hashes", lambda self: np.zeros(self.start.size, np.uint64))
     colliding, report = compress(g, "value", digits=15, scope="dataset")
     assert report.hash_collisions > 0
