@@ -94,7 +94,7 @@ def test_jvm_runs_with_the_gc_flag() -> None:
 
 
 @needs_neuralogic
-@pytest.mark.parametrize(("model", "layers"), [("gcn", 2), ("gin", 1)])
+@pytest.mark.parametrize(("model", "layers"), [("gcn", 2), ("sage", 2), ("gin", 1)])
 def test_trainer_computes_the_zoo_template(model: str, layers: int, mda30: GraphSet, tmp_path: Path) -> None:
     """GIN with one layer: deeper ones saturate the sigmoid readout under NeuraLogic's
     initialisation (all outputs 1), which would compare nothing."""
