@@ -39,11 +39,12 @@ TRAIN_FIELDS = tuple(f.name for f in fields(TrainConfig) if f.name != "checkpoin
 
 @dataclass
 class Result:
-    """What :func:`fit` did: per-fold histories, their summary, and the trained :class:`Model`."""
+    """What :func:`fit` did: per-fold histories, their summary, and the trained :class:`Model`
+    (``None`` for the template-less ``mp`` builder)."""
 
     summary: dict[str, dict[str, float]]
     folds: list[dict]
-    model: Model
+    model: Model | None
     config: dict
     stats: dict = field(default_factory=dict)
     kbc: dict[str, float] | None = None
@@ -117,6 +118,9 @@ def fit(
     config = TrainConfig(**settings)
     loaded = load_problem(_as_data(dataset), spec)
     problem = loaded.problem
+    if target is not None and problem.template is None:
+        raise ValueError(f"--checkpoint: the {spec.model} model has no template, so it cannot be saved; "
+                         "use a zoo template model (e.g. gine) or a template file")
     check_loss(config.loss, problem.targets, problem.output_dim())
 
     def report(fold: int) -> Callable[[int, float], None] | None:
@@ -135,9 +139,9 @@ def fit(
         histories = [hist]
         if loaded.kb is not None and "test" in loaded.kb.splits:
             kbc = kbc_ranking(loaded.kb, loaded.template, params, "test")
-    trained = Model.from_training(loaded, params, {**asdict(config), "val_fraction": val_fraction, "folds": folds},
-                                  histories[-1].as_dict())
-    if target is not None:
+    trained = None if problem.template is None else Model.from_training(
+        loaded, params, {**asdict(config), "val_fraction": val_fraction, "folds": folds}, histories[-1].as_dict())
+    if target is not None and trained is not None:
         trained.save(target, force=True)
     return Result(summarize(histories), [_fold(h) for h in histories], trained, asdict(config),
                   {**loaded.stats, "graph": problem.graph.summary()}, kbc, time.perf_counter() - t0,
