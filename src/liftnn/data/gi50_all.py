@@ -201,5 +201,9 @@ def multitask_template(screens: Screens, model: str = "gcn", layers: int | None 
                           layers, dim, activation)
     t.rules = [rule for rule in t.rules if rule.head.predicate != "predict"]
     last = getattr(R, f"h{DEFAULT_LAYERS[model] if layers is None else layers}")
-    t += (R.predict[len(screens.cell_lines), dim] <= last(V.X)) | settings(aggregation="avg")
+    c = len(screens.cell_lines)
+    t += (R.predict[c, dim] <= last(V.X)) | settings(aggregation="avg")
+    readout = t.predicates.get(("predict", 0))
+    if readout is not None and readout.offset is not None:  # a readout bias (gine): one per task
+        readout.offset = replace(readout.offset, shape=(c,), init=None)
     return t

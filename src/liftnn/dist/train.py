@@ -90,9 +90,12 @@ class TrainResult:
         return len(self.losses) / max(self.seconds, 1e-12)
 
 
-def initial_params(work: Workload, seed: int, dtype: str = "float64") -> dict[str, torch.Tensor]:
-    """The template's weights as :class:`liftnn.train.Problem` draws them (same seed, same values)."""
-    return number_weights(work.template).init_params(seed, DTYPES[dtype])
+def initial_params(work: Workload, seed: int, dtype: str = "float64", probe: int = 64) -> dict[str, torch.Tensor]:
+    """The template's weights drawn as :class:`liftnn.train.Problem` draws them (same seed, same
+    values), with the shapes the graph of the first ``probe`` samples declares (a bias, say, is
+    a vector there); weights that graph does not use keep the template's shapes."""
+    shapes = work.build(np.arange(min(probe, work.num_samples))).shapes
+    return number_weights(work.template).init_params(seed, DTYPES[dtype], shapes=shapes)
 
 
 def shard_share(loss: str, y: torch.Tensor, t: torch.Tensor, scale: float) -> torch.Tensor:
