@@ -66,3 +66,21 @@ def test_cli_checkpoint_errors_come_before_training(tmp_path: Path, capsys) -> N
     assert notes.read_text() == "keep me"
     assert main(["predict", str(notes), "MUTAG"]) == 2
     assert "notes.txt: not a liftnn checkpoint" in capsys.readouterr().err
+
+
+def test_zoo_model_on_neuralogic_molecule_files_round_trip(tmp_path: Path, data_dir: Path) -> None:
+    folder = data_dir / "molecules/mutagenesis/element_types"
+    result = liftnn.fit(folder, "gcn", layers=1, dim=3, epochs=2, checkpoint=tmp_path / "m.pt")
+    problem = load_problem(folder, ModelSpec("gcn", layers=1, dim=3)).problem
+    with torch.no_grad():
+        in_memory = evaluate(problem.graph, {k: result.model.params[k] for k in problem.graph.labels}).double()
+    np.testing.assert_allclose(liftnn.load(tmp_path / "m.pt").outputs(folder), in_memory.numpy(), rtol=1e-6,
+                               atol=1e-7)
+
+
+def test_template_folder_round_trip(tmp_path: Path) -> None:
+    folder = Path(__file__).resolve().parents[1] / "examples/molecules"
+    result = liftnn.fit(folder, epochs=3, checkpoint=tmp_path / "m.pt")
+    table = liftnn.load(tmp_path / "m.pt").predict_table(folder)
+    assert len(table.rows) == 10
+    np.testing.assert_allclose([r[1] for r in table.rows], result.model.outputs(folder)[:, 0], rtol=1e-6)

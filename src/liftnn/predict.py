@@ -22,6 +22,7 @@ from .data.kb import triple_facts
 from .engine import evaluate
 from .lift import compress
 from .logic import build, load_dataset, parse_template
+from .models import infer_schema, molecule_facts
 from .pipeline import neuralogic_files
 from .train import checkpoint as ckpt
 
@@ -68,6 +69,8 @@ class Model:
                         edge_types=list(loaded.graphs.edge_types))
         if loaded.spec is not None:
             meta["model"] = {k: v for k, v in vars(loaded.spec).items()}
+        if "schema" in loaded.stats:
+            meta["schema"] = loaded.stats["schema"]
         return Model(loaded.problem.template, {k: v.detach().clone() for k, v in params.items()}, meta, config,
                      history, kb_train)
 
@@ -93,7 +96,10 @@ class Model:
             if files is None:
                 raise ValueError(f"{data}: this model reads NeuraLogic examples; give a folder with examples.txt "
                                  "and queries.txt")
-            return load_dataset(*files), None
+            facts, queries = load_dataset(*files)
+            if self.meta.get("schema"):  # a zoo model on molecule files: the same encoding as in training
+                facts, queries = molecule_facts(facts, queries, infer_schema(facts, queries, str(data)))
+            return (facts, queries), None
         graphs = _graphs(data)
         return graph_facts(graphs), graphs.y
 
