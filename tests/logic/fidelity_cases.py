@@ -99,55 +99,85 @@ def graph_examples(rng: np.random.Generator, graphs: int = 3, nodes: int = 4, di
     return "\n".join(lines) + "\n"
 
 
-def module_templates() -> dict[str, str]:
+def sequence_examples(rng: np.random.Generator, examples: int = 3, steps: int = 4) -> str:
+    """Sequences ``<[..]> h0(s, t)`` for t = 0..steps-1 with initial states ``hz(s)``, ``cz(s)``."""
+    lines = []
+    for _ in range(examples):
+        facts = [f"<{_vec(rng, 2)}> h0(s, {t})" for t in range(steps)]
+        lines.append(", ".join(facts + [f"<{_vec(rng, 3)}> hz(s)", f"<{_vec(rng, 3)}> cz(s)"]) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def tree_examples(rng: np.random.Generator, examples: int = 3) -> str:
+    """Parse trees: leaves ``h0(s, i)`` marked ``par(i)``, inner nodes ``par(P, C1[, C2])``."""
+    tree = ["par(0)", "par(1)", "par(2)", "par(3, 0, 1)", "par(4, 3, 2)", "par(5, 4)"]
+    return "".join(", ".join([f"<{_vec(rng, 2)}> h0(s, {i})" for i in range(3)] + tree) + ".\n"
+                   for _ in range(examples))
+
+
+def token_examples(rng: np.random.Generator, examples: int = 3, tokens: int = 3) -> str:
+    """Token features ``h0(i)`` and separate queries, keys and values ``q(i)``, ``k(i)``, ``v(i)``."""
+    return "".join(", ".join(f"<{_vec(rng, 2)}> {p}({i})" for i in range(tokens) for p in ("h0", "q", "k", "v"))
+                   + ".\n" for _ in range(examples))
+
+
+def _vec(rng: np.random.Generator, dim: int) -> str:
+    return "[" + ", ".join(f"{v:.3f}" for v in rng.uniform(-1, 1, dim)) + "]"
+
+
+def module_cases() -> dict[str, tuple[str, str]]:
     """Every module of ``neuralogic.nn.module``, rendered by the reference to text, with a scalar
-    readout ``out`` (sigmoid of an average over the module's output atoms) so that each example
-    has one query."""
+    readout ``out`` (sigmoid of an average over the module's output atoms) so that each of three
+    examples has one query, and examples of the kind the module reads: ``(template, examples)``."""
     import neuralogic.nn.module as M
     from neuralogic.core.constructs.function import Aggregation
 
     g = dict(output_name="h1", feature_name="h0", edge_name="edge")
     s = dict(output_name="h1", input_name="h0")
-    modules = {
-        "APPNPConv": (M.APPNPConv(k=2, alpha=0.1, **g), 2),
-        "GATv2Conv": (M.GATv2Conv(2, 3, **g), 3),
-        "GCNConv": (M.GCNConv(2, 3, **g), 3),
-        "GINConv": (M.GINConv(2, 3, **g), 3),
-        "SAGEConv": (M.SAGEConv(2, 3, **g), 3),
-        "ResGatedGraphConv": (M.ResGatedGraphConv(2, 3, **g), 3),
-        "RGCNConv": (M.RGCNConv(2, 3, relations=["r1", "r2"], **g), 3),
-        "SGConv": (M.SGConv(2, 3, k=2, **g), 3),
-        "TAGConv": (M.TAGConv(2, 3, k=2, **g), 3),
-        "GINEConv": (M.GINEConv(2, feature_name="h0", edge_name="edge", nn_name="h1"), 2),
-        "GENConv": (M.GENConv(2, 3, **g), 3),
-        "PositionalEncoding": (M.PositionalEncoding(2, 4, **s), 2),
-        "MLP": (M.MLP([2, 3, 2], **s), 2),
-        "Linear": (M.Linear(2, 3, **s), 3),
-        "RNN": (M.RNN(2, 3, output_name="h1", input_name="h0", hidden_0_name="h0"), 3),
-        "GRU": (M.GRU(2, 3, output_name="h1", input_name="h0", hidden_0_name="h0"), 3),
-        "LSTM": (M.LSTM(2, 3, output_name="h1", input_name="h0", hidden_0_name="h0", cell_state_0_name="h0"), 3),
-        "RvNN": (M.RvNN(2, output_name="h1", input_name="h0", parent_map_name="edge"), 2),
-        "Pooling": (M.Pooling("h1", "h0", Aggregation.SUM), 2),
-        "AvgPooling": (M.AvgPooling(**s), 2),
-        "MaxPooling": (M.MaxPooling(**s), 2),
-        "SumPooling": (M.SumPooling(**s), 2),
-        "Transformer": (M.Transformer(2, 1, 4, output_name="h1", src_name="h0", tgt_name="h0"), 2),
-        "TransformerEncoder": (M.TransformerEncoder(2, 1, 4, **s), 2),
-        "TransformerDecoder": (M.TransformerDecoder(2, 1, 4, encoder_name="h0", **s), 2),
-        "Attention": (M.Attention(2, output_name="h1", query_name="h0", key_name="h0", value_name="h0"), 2),
-        "MultiheadAttention": (M.MultiheadAttention(2, 1, output_name="h1", query_name="h0", key_name="h0",
-                                                    value_name="h0"), 2),
-        "MetaConv": (M.MetaConv(2, 3, output_name="h1", feature_name="h0", role_name="role", roles=["a", "b"]), 3),
+    att = dict(output_name="h1", query_name="q", key_name="k", value_name="v")
+    rng = np.random.default_rng(0)
+    graphs, seqs = graph_examples(rng), sequence_examples(rng)
+    trees, tokens = tree_examples(rng), token_examples(rng)
+    modules = {  # name: (module, output dimension, output arity, examples)
+        "APPNPConv": (M.APPNPConv(k=2, alpha=0.1, **g), 2, 1, graphs),
+        "GATv2Conv": (M.GATv2Conv(2, 3, **g), 3, 1, graphs),
+        "GCNConv": (M.GCNConv(2, 3, **g), 3, 1, graphs),
+        "GINConv": (M.GINConv(2, 3, **g), 3, 1, graphs),
+        "SAGEConv": (M.SAGEConv(2, 3, **g), 3, 1, graphs),
+        "ResGatedGraphConv": (M.ResGatedGraphConv(2, 3, **g), 3, 1, graphs),
+        "RGCNConv": (M.RGCNConv(2, 3, relations=["r1", "r2"], **g), 3, 1, graphs),
+        "SGConv": (M.SGConv(2, 3, k=2, **g), 3, 1, graphs),
+        "TAGConv": (M.TAGConv(2, 3, k=2, **g), 3, 1, graphs),
+        "GINEConv": (M.GINEConv(2, feature_name="h0", edge_name="edge", nn_name="h1"), 2, 1, graphs),
+        "GENConv": (M.GENConv(2, 3, **g), 3, 1, graphs),
+        "PositionalEncoding": (M.PositionalEncoding(2, 4, **s), 2, 1, graphs),
+        "MLP": (M.MLP([2, 3, 2], **s), 2, 1, graphs),
+        "Linear": (M.Linear(2, 3, **s), 3, 1, graphs),
+        "RNN": (M.RNN(2, 3, output_name="h1", input_name="h0", hidden_0_name="hz"), 3, 2, seqs),
+        "GRU": (M.GRU(2, 3, output_name="h1", input_name="h0", hidden_0_name="hz"), 3, 2, seqs),
+        "LSTM": (M.LSTM(2, 3, output_name="h1", input_name="h0", hidden_0_name="hz", cell_state_0_name="cz"),
+                 3, 2, seqs),
+        "RvNN": (M.RvNN(2, output_name="h1", input_name="h0", parent_map_name="par"), 2, 2, trees),
+        "Pooling": (M.Pooling("h1", "h0", Aggregation.SUM), 2, 0, graphs),
+        "AvgPooling": (M.AvgPooling(**s), 2, 0, graphs),
+        "MaxPooling": (M.MaxPooling(**s), 2, 0, graphs),
+        "SumPooling": (M.SumPooling(**s), 2, 0, graphs),
+        "Transformer": (M.Transformer(2, 1, 4, output_name="h1", src_name="q", tgt_name="k"), 2, 1, tokens),
+        "TransformerEncoder": (M.TransformerEncoder(2, 1, 4, **s), 2, 1, tokens),
+        "TransformerDecoder": (M.TransformerDecoder(2, 1, 4, encoder_name="q", **s), 2, 1, tokens),
+        "Attention": (M.Attention(2, **att), 2, 1, tokens),
+        "MultiheadAttention": (M.MultiheadAttention(2, 1, **att), 2, 1, tokens),
+        "MetaConv": (M.MetaConv(2, 3, output_name="h1", feature_name="h0", role_name="role", roles=["a", "b"]),
+                     3, 1, graphs),
         "MAGNNLinear": (M.MAGNNLinear(2, 3, output_name="h1", feature_name="h0", relation_name="rel",
-                                      type_name="typ", meta_paths=["p1", "p2"]), 3),
+                                      type_name="typ", meta_paths=["p1", "p2"]), 3, 1, graphs),
         "MAGNNMean": (M.MAGNNMean(output_name="h1", feature_name="h0", relation_name="rel", type_name="typ",
-                                  meta_paths=["p1", "p2"]), 2),
+                                  meta_paths=["p1", "p2"]), 2, 1, graphs),
     }
     out = {}
-    for name, (module, dim) in modules.items():
+    for name, (module, dim, arity, examples) in modules.items():
         rules = module()  # rendering through a Model() would leave the reference unable to load files
-        arity = 0 if name.endswith("Pooling") or name == "Pooling" else 1
-        head = "h1" if arity == 0 else "h1(X)"
+        head = {0: "h1", 1: "h1(X)", 2: "h1(X, T)"}[arity]
         readout = f"{{1,{dim}}} out :- {head}. [aggregation=avg]\nout/0 [activation=sigmoid]"
-        out[name] = "\n".join(str(r) for r in rules) + "\n" + readout + "\n"
+        out[name] = ("\n".join(str(r) for r in rules) + "\n" + readout + "\n", examples)
     return out

@@ -14,7 +14,6 @@ import shutil
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -31,9 +30,8 @@ from fidelity_cases import (  # noqa: E402
     MUTAGENESIS_VARIANTS,
     NL,
     bundled_cases,
-    graph_examples,
     head_files,
-    module_templates,
+    module_cases,
     mutagenesis_case,
 )
 from reference_neuralogic import run_reference  # noqa: E402
@@ -85,8 +83,6 @@ MODULE_REFERENCE_FAILS = {
     "GRU": 'Cannot read field "s" because "value" is null',
     "LSTM": 'Cannot read field "s" because "value" is null',
     "GENConv": "VectorValue cannot be cast to class",
-    "RNN": "Query [out] not matched anywhere in the template",
-    "RvNN": "Query [out] not matched anywhere in the template",
     "Transformer": "Query [out] not matched anywhere in the template",
     "TransformerEncoder": "Query [out] not matched anywhere in the template",
     "TransformerDecoder": "Query [out] not matched anywhere in the template",
@@ -97,21 +93,16 @@ MODULE_REFERENCE_FAILS = {
 MODULE_UNSUPPORTED = {
     "GATv2Conv": r"GATv2Conv.txt:1:1: template fact .* has variables",
 }
-MODULES = module_templates()
-
-
-@pytest.fixture(scope="module")
-def graphs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    d = tmp_path_factory.mktemp("graphs")
-    (d / "examples.txt").write_text(graph_examples(np.random.default_rng(0)))
-    (d / "queries.txt").write_text("1.0 out.\n0.0 out.\n1.0 out.\n")
-    return d / "examples.txt", d / "queries.txt"
+MODULES = module_cases()
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_module_matches_reference(name: str, graphs: tuple[Path, Path], tmp_path: Path) -> None:
+def test_module_matches_reference(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}.txt"
-    path.write_text(MODULES[name])
+    path.write_text(MODULES[name][0])
+    (tmp_path / "examples.txt").write_text(MODULES[name][1])
+    (tmp_path / "queries.txt").write_text("1.0 out.\n0.0 out.\n1.0 out.\n")
+    graphs = tmp_path / "examples.txt", tmp_path / "queries.txt"
     if name in MODULE_REFERENCE_FAILS:
         with pytest.raises(Exception, match=MODULE_REFERENCE_FAILS[name].replace("[", r"\[")):
             run_reference(path, *graphs)

@@ -132,3 +132,13 @@ def test_weight_dimension_that_does_not_fit_names_the_template_line() -> None:
     tpl, facts, qs = setup("h(X) :- {3,1} a(X).\nk(X) :- {2,5} h(X).", "a(x).", "1.0 k(x).")
     with pytest.raises(ValueError, match=r"t.txt:2: weight 'w1' expects inputs of dimension 5.*has dimension 3"):
         build(tpl, facts, qs)
+
+
+def test_builtin_next_steps_through_integer_constants() -> None:
+    tpl, facts, qs = setup("h(X, 0) :- s(X, 0).\nh(X, T) :- 2 s(X, T), h(X, Z), @next(Z, T).",
+                           "s(a, 0), s(a, 1), s(a, 2), s(a, 5).", "1.0 h(a, 2).")
+    g = ground(tpl, facts, qs)
+    assert [rg.subst.shape[0] for rg in g.rules] == [1, 2]  # h(a,1) and h(a,2); 5 has no predecessor chain
+    net = build(tpl, facts, qs)
+    y = liftnn.evaluate(net.graph, net.weights.init_params(dtype=torch.float64)).detach().numpy().ravel()
+    assert y.tolist() == [2.0 + 2.0 + 1.0]  # h(a,2) = 2·s(a,2) + h(a,1) = 2 + (2·s(a,1) + h(a,0))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .builtins import BUILTINS
 from .facts import FactBase, QuerySet, Signature
 from .relations import join, lookup, semi_join_mask, unique_rows
 from .template import Literal, Rule, Template, Var
@@ -70,7 +71,15 @@ def ground(template: Template, facts: FactBase, queries: QuerySet, strict: bool 
 
     tables: dict[Signature, np.ndarray] = {}  # everything a body literal can match
 
+    for rule in rules:  # intern the template's constants, so that built-ins see them
+        for lit in (rule.head, *rule.body):
+            for t in lit.terms:
+                if isinstance(t, str):
+                    facts.symbols.id(t)
+
     def relation(sig: Signature) -> np.ndarray:
+        if sig in BUILTINS and sig not in tables:
+            tables[sig] = BUILTINS[sig](facts)
         if sig not in tables:
             parts = [t for t in (facts.tables.get(sig), template_facts.get(sig)) if t is not None]
             tables[sig] = unique_rows(np.concatenate(parts)) if parts else np.zeros((0, 1 + sig[1]), np.int64)
@@ -130,7 +139,7 @@ def _check(
     template_facts: dict[Signature, np.ndarray],
     strict: bool,
 ) -> None:
-    known = intensional | set(facts.tables) | set(template_facts) | set(template.predicates)
+    known = intensional | set(facts.tables) | set(template_facts) | set(template.predicates) | set(BUILTINS)
     arities: dict[str, set[int]] = {}
     for name, arity in known:
         arities.setdefault(name, set()).add(arity)

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .builtins import BUILTINS
 from .template import (
     ACTIVATION_ALIASES,
     AGGREGATION_ALIASES,
@@ -216,8 +217,10 @@ def _literal(src: _Source, weight: Weight | None = None, allow_variables: bool =
     hidden = src.at("*")
     if hidden:
         src.next()
-    if src.at("@"):
-        src.fail("built-in predicates (@name) are not supported")
+    builtin = src.at("@")
+    if builtin:
+        src.next()
+        hidden = True  # a condition: built-ins feed no neuron
     t = src.peek()
     if t is None or t.kind != "name" or t.text[0].isupper() or t.text[0] == "_":
         src.fail(f"expected a predicate name (lower case), found {t.text if t else 'end of input'!r}", t)
@@ -242,6 +245,10 @@ def _literal(src: _Source, weight: Weight | None = None, allow_variables: bool =
                 continue
             src.expect(")")
             break
+    if builtin:
+        if (f"@{pred}", len(terms)) not in BUILTINS:
+            src.fail(f"built-in predicate @{pred}/{len(terms)} is not supported (supported: @next/2)", t)
+        pred = f"@{pred}"
     return Literal(pred, tuple(terms), weight, neg, hidden)
 
 
