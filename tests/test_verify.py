@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 
 from lift.strategies import random_graphs
-from liftnn import GraphBuilder, VerificationError, compress, init_params, verify
+from liftnn import GraphBuilder, VerificationError, compress, evaluate, init_params, verify
 from liftnn.engine.plan import WeightShapeError
 from liftnn.lift import ValueClashWarning, check_shapes
 from liftnn.verify import SCALES, TOLERANCES, draw_params, element_errors
@@ -156,6 +156,9 @@ def test_value_lifting_with_scalars_then_matrices_is_a_clear_error():
         verify(g, lifted, shapes=matrices)
     with pytest.raises(WeightShapeError, match="lift again with"):
         check_shapes(lifted, matrices)
+    matrix_params = {k: torch.ones(v, dtype=torch.float64) for k, v in matrices.items()}
+    with pytest.raises(WeightShapeError, match=r"weight 'A' has shape \(2, 2\) but the graph declares \(\)"):
+        evaluate(lifted, matrix_params)  # the engine refuses too, not only verify
     relifted, _ = compress(g, method="value", digits=14, inits=2, shapes=matrices)
     assert relifted.num_nodes == compress(g)[0].num_nodes  # lifted for matrices, nothing is merged
     assert verify(g, relifted, shapes=matrices).ok

@@ -18,9 +18,14 @@ EXPERIMENTS = {
 }
 
 
-def run_experiment(name: str, out: str | Path) -> dict:
-    """Run one experiment (``quick``: a small smoke version of all of them)."""
+def run_experiment(name: str, out: str | Path, **options: object) -> dict:
+    """Run one experiment (``quick``: a small smoke version of all of them). ``options`` (Table 1's cell
+    selectors: ``models``, ``regimes``, ``frameworks``, ``repeats``, ``memory``) go to ``table1``."""
     out = Path(out)
+    if options and name != "table1":
+        raise ValueError(f"--{next(iter(options))} applies to `liftnn bench table1` only")
+    if name == "table1":
+        return importlib.import_module(EXPERIMENTS[name]).run(out / name, quick=False, **options)
     if name == "quick":  # a smoke run, written beside (never over) the full results
         results = {n: importlib.import_module(m).run(out / "quick" / n, quick=True) for n, m in EXPERIMENTS.items()}
         return {"experiments": results, "text": "\n\n".join(r["text"] for r in results.values())}

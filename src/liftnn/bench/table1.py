@@ -1,126 +1,301 @@
-"""Table 1: seconds per training epoch, liftnn (lifted and unlifted) vs PyTorch Geometric.
+"""Table 1 of the lifting paper, extended: seconds per training epoch, liftnn against the alternatives.
 
-Setup: the 2946 NCI-GI50 MDA_MB_231_ATCC molecules, dim 10, GCN and GraphSAGE
-(2 layers) and GIN (5 layers), MSE loss, Adam. Regimes: per-sample steps,
-mini-batches of 32 and full batch; the same seeded partition into batches for
-every framework. liftnn runs the zoo template network: lifted at dataset scope,
-lifted at sample scope, and unlifted. PyG runs its twin of the same model
-(:mod:`liftnn.bench.pyg_models`, equal outputs under equal weights) on batches
-collated once beforehand (its most favourable setting). One warm-up epoch, then
-the median of ``repeats`` epochs; everything in one process, one torch thread.
-Build time: liftnn's grounding + neuralization + lifting; PyG's conversion +
-collation.
+Setup: the 2,946 NCI-GI50 MDA_MB_231_ATCC molecules, dim 10, GCN and GraphSAGE
+(2 layers) and GIN (5 layers), MSE loss, Adam (lr 0.01). Regimes: per-sample steps
+(the paper's), mini-batches of 32, full batch; every framework uses the same seeded
+partition into batches and the same batch order. Frameworks (columns):
+
+* ``liftnn``: the template network lifted at dataset scope, on the engine
+  ``engine="auto"`` picks (the row says which); ``liftnn_torch`` forces the torch engine;
+* ``pyg``: PyTorch Geometric twins computing exactly the template's function
+  (:mod:`liftnn.bench.pyg_models`), on batches collated once beforehand;
+* ``pyg_stock``: PyG's stock layers for the same architecture (:mod:`liftnn.bench.pyg_stock`);
+* ``jax``: a jitted JAX twin, unlifted, padded batches, one compiled call per epoch
+  (:mod:`liftnn.bench.jax_models`);
+* ``neuralogic``: the reference Java system, lifted, per-sample only
+  (:mod:`liftnn.bench.neuralogic_timing`).
+
+Protocol: build every framework of a cell, one warm-up epoch each, then ``repeats``
+rounds in which every framework runs one epoch in turn (interleaved, so drift hits all
+alike); each cell reports the median and interquartile range. One torch thread, XLA on
+one thread. Set-up seconds: liftnn's lifting, batch restriction and compilation (the
+template's grounding and neuralization are reported separately); PyG's conversion and
+collation; JAX's padding and jit compilation; NeuraLogic's grounding and compression.
+``--memory`` adds the peak resident memory of per-sample GIN training per framework,
+each in a fresh process.
 """
 
 from __future__ import annotations
 
+import json
+import resource
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
 
 from ..data import graph_facts, read_nci_gi50
 from ..data.encode import edge_type_predicates, node_type_predicates
+from ..data.graphs import GraphSet
 from ..logic import build
 from ..models import molecule_template
-from ..train import Problem, TrainConfig, fit
-from ..train.loop import make_optimizer
-from . import data_dir, write_results
+from ..train import Problem, TrainConfig
+from ..train.loop import Session, make_optimizer
+from .results import data_dir, write_results
 
 MDA = "molecules/nci_gi50/gi50_screen_MDA_MB_231_ATCC.txt.gz"
 MODELS = {"gcn": 2, "sage": 2, "gin": 5}
-REGIMES = {"per-sample": 1, "mini-batch 32": 32, "full batch": 0}
-VARIANTS = {"liftnn dataset": (True, "dataset"), "liftnn sample": (True, "sample"), "liftnn unlifted": (False, "")}
+REGIMES = {"per-sample": 1, "mini-batch-32": 32, "full": 0}
+FRAMEWORKS = ("liftnn", "liftnn_torch", "pyg", "pyg_stock", "jax", "neuralogic")
+LR = 0.01
+DIM = 10
 
 
-def liftnn_epochs(problem: Problem, batch_size: int, lift: bool, scope: str, repeats: int) -> tuple[float, float]:
-    """(median seconds per epoch, build seconds) of liftnn training."""
-    cfg = TrainConfig(epochs=repeats + 1, lr=0.01, batch_size=batch_size, lift=lift, scope=scope or "dataset")
-    _, hist = fit(problem, np.arange(problem.num_samples), cfg)
-    return statistics.median(hist.epoch_seconds[1:]), hist.build_seconds
+class Trainer(Protocol):
+    build_seconds: float
+
+    def epoch(self) -> object:
+        """Run one training epoch (blocking)."""
 
 
-def pyg_epochs(
-    data, model: str, layers: int, dim: int, batch_size: int, repeats: int, seed: int = 0
-) -> tuple[float, float]:  # noqa: ANN001
-    """(median seconds per epoch, build seconds) of the PyG twin on pre-collated batches."""
-    from torch_geometric.data import Batch
+class LiftnnTrainer:
+    """liftnn's training session: the epochs :func:`liftnn.train.fit` runs, without evaluation."""
 
-    from .pyg_models import graphset_to_pyg, make_pyg_model
+    def __init__(self, problem: Problem, batch_size: int, engine: str) -> None:
+        config = TrainConfig(lr=LR, batch_size=batch_size, engine=engine)
+        self.session = Session(problem, np.arange(problem.num_samples), config)
+        self.build_seconds = self.session.build_seconds
+        self.engine = self.session.engine
 
-    t0 = time.perf_counter()
-    graphs = graphset_to_pyg(data)
-    perm = np.random.default_rng(seed).permutation(len(graphs))  # the partition liftnn uses
-    size = len(graphs) if batch_size == 0 else batch_size
-    batches = [Batch.from_data_list([graphs[i] for i in perm[a : a + size]]) for a in range(0, len(graphs), size)]
-    targets = [torch.as_tensor(data.y[perm[a : a + size]], dtype=torch.float32) for a in range(0, len(graphs), size)]
-    build_s = time.perf_counter() - t0
-    torch.manual_seed(seed)
-    net = make_pyg_model(model, len(data.node_types), layers=layers, dim=dim)
-    opt = make_optimizer(TrainConfig(lr=0.01), list(net.parameters()))
-    rng = np.random.default_rng(seed + 1)
-    times = []
-    for _ in range(repeats + 1):
-        t = time.perf_counter()
-        for b in rng.permutation(len(batches)):
-            opt.zero_grad(set_to_none=True)
-            loss = torch.mean((net(batches[b])[:, 0] - targets[b]) ** 2)
+    def epoch(self) -> object:
+        return self.session.epoch()
+
+
+class PygTrainer:
+    """A PyG model on batches collated once beforehand (the partition and order liftnn uses)."""
+
+    def __init__(self, data: GraphSet, model: str, layers: int, batch_size: int, stock: bool, seed: int = 0) -> None:
+        from torch_geometric.data import Batch
+
+        from .pyg_models import graphset_to_pyg, make_pyg_model
+        from .pyg_stock import StockGNN, stock_data
+
+        t0 = time.perf_counter()
+        graphs = stock_data(data) if stock else graphset_to_pyg(data)
+        perm = np.random.default_rng(seed).permutation(len(graphs))
+        size = len(graphs) if batch_size == 0 else batch_size
+        self.batches = [Batch.from_data_list([graphs[i] for i in perm[a : a + size]])
+                        for a in range(0, len(graphs), size)]
+        self.targets = [torch.as_tensor(data.y[perm[a : a + size]], dtype=torch.float32)
+                        for a in range(0, len(graphs), size)]
+        self.build_seconds = time.perf_counter() - t0
+        torch.manual_seed(seed)
+        self.net = (StockGNN(model, len(data.node_types), layers, DIM) if stock
+                    else make_pyg_model(model, len(data.node_types), layers=layers, dim=DIM))
+        self.opt = make_optimizer(TrainConfig(lr=LR), list(self.net.parameters()))
+        self.rng = np.random.default_rng(seed + 1)
+
+    def epoch(self) -> object:
+        for b in self.rng.permutation(len(self.batches)):
+            self.opt.zero_grad(set_to_none=True)
+            loss = torch.mean((self.net(self.batches[b])[:, 0] - self.targets[b]) ** 2)
             loss.backward()
-            opt.step()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times[1:]), build_s
+            self.opt.step()
+        return None
 
 
-def run(out: Path, quick: bool = False) -> dict:
-    """Measure every (model, regime, framework) cell; write table1.md/.json."""
+def _problem(data: GraphSet, model: str, layers: int) -> tuple[Problem, float]:
+    t0 = time.perf_counter()
+    template = molecule_template(model, node_type_predicates(data), edge_type_predicates(data), layers, DIM)
+    return Problem.from_network(build(template, *graph_facts(data)), data.name), time.perf_counter() - t0
+
+
+def _trainers(data: GraphSet, problem: Problem, model: str, layers: int, batch_size: int,
+              frameworks: tuple[str, ...]) -> tuple[dict[str, Trainer], dict[str, str]]:
+    """Every framework of one cell that can run here; the reasons for those that cannot."""
+    makers: dict[str, Callable[[], Trainer]] = {
+        "liftnn": lambda: LiftnnTrainer(problem, batch_size, "auto"),
+        "liftnn_torch": lambda: LiftnnTrainer(problem, batch_size, "torch"),
+        "pyg": lambda: PygTrainer(data, model, layers, batch_size, stock=False),
+        "pyg_stock": lambda: PygTrainer(data, model, layers, batch_size, stock=True),
+    }
+    skipped: dict[str, str] = {}
+    if "jax" in frameworks:
+        try:
+            from .jax_models import jax_trainer
+
+            makers["jax"] = lambda: jax_trainer(data, model, layers, DIM, batch_size, LR)
+        except ImportError as err:
+            skipped["jax"] = f"jax is not installed ({err}); pip install 'liftnn[bench]'"
+    if "neuralogic" in frameworks:
+        if batch_size != 1:
+            skipped["neuralogic"] = "measured per-sample only"
+        else:
+            from .neuralogic_timing import neuralogic_available, neuralogic_trainer
+
+            reason = neuralogic_available()
+            if reason:
+                skipped["neuralogic"] = reason
+            else:
+                makers["neuralogic"] = lambda: neuralogic_trainer(data, model, layers, DIM, LR)
+    trainers = {name: makers[name]() for name in frameworks if name in makers}
+    return trainers, skipped
+
+
+def interleaved(trainers: dict[str, Trainer], repeats: int) -> dict[str, list[float]]:
+    """One warm-up epoch each, then ``repeats`` rounds of one epoch per framework, in turn."""
+    for t in trainers.values():
+        t.epoch()
+    times: dict[str, list[float]] = {name: [] for name in trainers}
+    for _ in range(repeats):
+        for name, t in trainers.items():
+            t0 = time.perf_counter()
+            t.epoch()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def spread(times: list[float]) -> dict[str, float]:
+    """Median and interquartile range of repeated timings."""
+    q1, q2, q3 = np.percentile(times, [25, 50, 75])
+    return {"median": float(q2), "q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1), "n": len(times)}
+
+
+def ratio(slow: dict[str, float], fast: dict[str, float]) -> dict[str, float]:
+    """``slow / fast`` at the medians, with the range over the two interquartile ranges."""
+    return {"median": slow["median"] / fast["median"], "low": slow["q1"] / fast["q3"],
+            "high": slow["q3"] / fast["q1"]}
+
+
+def run(out: Path, quick: bool = False, models: list[str] | None = None, regimes: list[str] | None = None,
+        frameworks: list[str] | None = None, repeats: int | None = None, memory: bool = False) -> dict:
+    """Measure the chosen cells (all by default); write table1.md/.json; one row per cell."""
     torch.set_num_threads(1)
-    repeats = 1 if quick else 3
+    models = models or list(MODELS)
+    regimes = regimes or list(REGIMES)
+    frameworks = tuple(frameworks or FRAMEWORKS)
+    for name, chosen, known in (("model", models, MODELS), ("regime", regimes, REGIMES),
+                                ("framework", frameworks, FRAMEWORKS)):
+        bad = [c for c in chosen if c not in known]
+        if bad:
+            raise ValueError(f"unknown {name} {bad[0]!r}; known: {', '.join(known)}")
+    repeats = repeats or (2 if quick else 10)
     data = read_nci_gi50(data_dir() / MDA)
     if quick:
         data = data.subset(np.arange(200))
     rows = []
-    for model, layers in MODELS.items():
-        t0 = time.perf_counter()
-        template = molecule_template(model, node_type_predicates(data), edge_type_predicates(data), layers, 10)
-        problem = Problem.from_network(build(template, *graph_facts(data)), data.name)
-        template_s = time.perf_counter() - t0
-        for regime, bs in REGIMES.items():
-            row = {
-                "model": model,
-                "layers": layers,
-                "regime": regime,
-                "molecules": data.num_graphs,
-                "template_build_s": template_s,
-            }
-            for name, (lift, scope) in VARIANTS.items():
-                row[name], row[f"{name} build_s"] = liftnn_epochs(problem, bs, lift, scope, repeats)
-            row["pyg"], row["pyg build_s"] = pyg_epochs(data, model, layers, 10, bs, repeats)
-            row["speedup vs pyg"] = row["pyg"] / row["liftnn dataset"]
-            row["speedup vs unlifted"] = row["liftnn unlifted"] / row["liftnn dataset"]
-            row["end-to-end 100 epochs s"] = template_s + row["liftnn dataset build_s"] + 100 * row["liftnn dataset"]
-            row["pyg 100 epochs s"] = 100 * row["pyg"]
+    for model in models:
+        layers = MODELS[model]
+        problem, template_s = _problem(data, model, layers)
+        for regime in regimes:
+            bs = REGIMES[regime]
+            chosen = tuple(f for f in frameworks if not (f == "liftnn_torch" and bs == 1 and not quick))
+            trainers, skipped = _trainers(data, problem, model, layers, bs, chosen)
+            times = interleaved(trainers, repeats)
+            row: dict = {"model": model, "layers": layers, "regime": regime, "molecules": data.num_graphs,
+                         "repeats": repeats, "template_s": template_s, "skipped": skipped,
+                         "engine": trainers["liftnn"].engine if "liftnn" in trainers else None}
+            for name, t in trainers.items():
+                row[f"{name}_s"] = statistics.median(times[name])
+                row[f"{name}_spread"] = spread(times[name])
+                row[f"{name}_setup_s"] = t.build_seconds
+            if "liftnn" in trainers:
+                for name in trainers:
+                    if name != "liftnn":
+                        row[f"vs_{name}"] = ratio(row[f"{name}_spread"], row["liftnn_spread"])
             rows.append(row)
             print(_line(row), file=sys.stderr, flush=True)  # progress; stdout stays machine-readable
+    result: dict = {"rows": rows, "command": " ".join(sys.argv)}
+    if memory:
+        result["memory"] = peak_memory(quick)
     text = "\n".join([_header()] + [_line(r) for r in rows])
-    write_results(out, "table1", text, rows)
-    return {"rows": rows, "text": text}
+    if memory:
+        text += "\n\n" + _memory_text(result["memory"])
+    write_results(out, "table1", text, result)
+    result["text"] = text
+    return result
+
+
+def _cell(r: dict, name: str) -> str:
+    s = r.get(f"{name}_spread")
+    return "-" if s is None else f"{s['median']:.4f} ± {s['iqr'] / 2:.4f}"
+
+
+def _times(r: dict, name: str) -> str:
+    v = r.get(f"vs_{name}")
+    return "-" if v is None else f"{v['median']:.1f}x ({v['low']:.1f}-{v['high']:.1f})"
 
 
 def _header() -> str:
-    return (
-        "| model | regime | liftnn dataset-lifted s | liftnn sample-lifted s | liftnn unlifted s | PyG s "
-        "| vs PyG | vs unlifted | build (template + lift) s | end-to-end 100 ep. s | PyG 100 ep. s |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|"
-    )
+    return ("| model | regime | engine | liftnn s | PyG twin s | PyG stock s | JAX s | NeuraLogic s "
+            "| vs PyG | vs PyG stock | vs JAX | vs NeuraLogic | vs liftnn torch | liftnn set-up s |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def _line(r: dict) -> str:
-    return (
-        f"| {r['model']} ({r['layers']} layers) | {r['regime']} | {r['liftnn dataset']:.4f} "
-        f"| {r['liftnn sample']:.4f} | {r['liftnn unlifted']:.4f} | {r['pyg']:.4f} | {r['speedup vs pyg']:.1f}x "
-        f"| {r['speedup vs unlifted']:.1f}x | {r['template_build_s']:.2f} + {r['liftnn dataset build_s']:.2f} "
-        f"| {r['end-to-end 100 epochs s']:.1f} | {r['pyg 100 epochs s']:.1f} |"
-    )
+    setup = r.get("liftnn_setup_s")
+    return (f"| {r['model']} ({r['layers']} layers) | {r['regime']} | {r.get('engine') or '-'} "
+            f"| {_cell(r, 'liftnn')} | {_cell(r, 'pyg')} | {_cell(r, 'pyg_stock')} | {_cell(r, 'jax')} "
+            f"| {_cell(r, 'neuralogic')} | {_times(r, 'pyg')} | {_times(r, 'pyg_stock')} | {_times(r, 'jax')} "
+            f"| {_times(r, 'neuralogic')} | {_times(r, 'liftnn_torch')} "
+            f"| {'-' if setup is None else f'{setup:.2f}'} |")
+
+
+# ------------------------------------------------------------------------------------------ memory
+
+
+def peak_memory(quick: bool = False, model: str = "gin") -> dict[str, dict[str, float]]:
+    """Peak resident memory (MiB) of one per-sample training epoch per framework, each in a fresh process:
+    ``before`` (data and model built), ``peak`` (after the epoch) and their difference ``training``."""
+    out = {}
+    for framework in ("liftnn", "pyg", "pyg_stock"):
+        cmd = [sys.executable, "-m", "liftnn.bench.table1", "--memory-probe", model, framework]
+        if quick:
+            cmd.append("--quick")
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            out[framework] = {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+            continue
+        out[framework] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+def _memory_probe(model: str, framework: str, quick: bool) -> dict[str, float]:
+    torch.set_num_threads(1)
+    data = read_nci_gi50(data_dir() / MDA)
+    if quick:
+        data = data.subset(np.arange(200))
+    layers = MODELS[model]
+    if framework == "liftnn":
+        trainer: Trainer = LiftnnTrainer(_problem(data, model, layers)[0], 1, "auto")
+    else:
+        trainer = PygTrainer(data, model, layers, 1, stock=framework == "pyg_stock")
+    before = _rss_mib()
+    trainer.epoch()
+    peak = _rss_mib()
+    return {"before": before, "peak": peak, "training": peak - before}
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _memory_text(mem: dict) -> str:
+    lines = ["| per-sample GIN epoch | peak RSS MiB | growth during training MiB |", "|---|---|---|"]
+    for name, m in mem.items():
+        if "error" in m:
+            lines.append(f"| {name} | error: {m['error']} | - |")
+        else:
+            lines.append(f"| {name} | {m['peak']:.0f} | {m['training']:.0f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the memory probe's fresh process
+    if len(sys.argv) >= 4 and sys.argv[1] == "--memory-probe":
+        print(json.dumps(_memory_probe(sys.argv[2], sys.argv[3], "--quick" in sys.argv)))

@@ -121,4 +121,6 @@ def cmd_datasets(args: argparse.Namespace) -> dict:
 def cmd_bench(args: argparse.Namespace) -> dict:
     from ..bench import run_experiment
 
-    return run_experiment(args.experiment, args.out)
+    options = {k: getattr(args, k) for k in ("models", "regimes", "frameworks", "repeats", "memory")
+               if getattr(args, k, None)}
+    return run_experiment(args.experiment, args.out, **options)

@@ -172,6 +172,12 @@ def prepare(graph: Graph, shapes: Mapping[str, Shape]) -> Prepared:
     for label in labels:
         if label not in shapes:
             raise ValueError(f"no value or shape for weight label {label!r}")
+        declared = g.shapes.get(label)
+        if declared is not None and tuple(shapes[label]) != tuple(declared):
+            raise WeightShapeError(
+                f"weight {label!r} has shape {tuple(shapes[label])} but the graph declares {tuple(declared)} "
+                "(a value-lifted graph declares the shapes its merges were checked under: lift again with "
+                "those shapes, or use method='exact')", label)
     combines = [get_combine(c) for c in g.combines]
     kind_names = np.array([c.kind for c in combines] + ["leaf"])
     node_kind = kind_names[g.node_combine]  # LEAF (-1) picks "leaf"
