@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +38,13 @@ def _digest(keys: np.ndarray) -> str:
     return hashlib.sha256(np.sort(keys.view([("a", np.uint64), ("b", np.uint64)]).ravel()).tobytes()).hexdigest()[:16]
 
 
-def run(dataset: str, workers: int, shards: int | None, steps: int) -> dict:
+def run(dataset: str, workers: int, shards: int | None, steps: int, samples: int | None = None) -> dict:
     work = resolve(dataset)
-    row: dict = {"workload": dataset, "samples": work.num_samples, "workers": workers}
+    if samples is not None and samples < work.num_samples:
+        work = replace(work, name=f"{work.name} (first {samples})", num_samples=samples,
+                       targets=work.targets[:samples])
+    row: dict = {"workload": dataset if samples is None else f"{dataset}[:{work.num_samples}]",
+                 "samples": work.num_samples, "workers": workers}
     with connect(workers) as client:
         baseline = client.run(peak_rss)
         t0 = time.perf_counter()
@@ -111,26 +116,30 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--workers", type=int, nargs="*", default=[1, 2],
+                    help="worker counts of the multi-task runs (none: skip them)")
     ap.add_argument("--steps", type=int, default=20, help="data-parallel training steps (0: none)")
     ap.add_argument("--stress", action="store_true", help="also the 213,612 screenings on the last worker count")
     ap.add_argument("--shards", type=int, default=64, help="shards of the stress run")
+    ap.add_argument("--stress-samples", type=int, default=None,
+                    help="only the first N screenings in the stress run (default: all 213,612)")
     ap.add_argument("--growth", type=int, nargs="*", default=[250, 500, 1000, 2000, 3830],
                     help="molecule counts of the single-process growth table (none: skip)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/dist")
+    ap.add_argument("--name", default="dist", help="results file name (default dist)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     rows = []
     for w in args.workers:
         rows.append(run("GI50_TASKS", w, None, args.steps))
         print(rows[-1], flush=True)
-    if args.stress:
-        rows.append(run("GI50_ALL", args.workers[-1], args.shards, 0))
-        print(rows[-1], flush=True)
     sizes = growth(args.growth) if args.growth else []
+    if args.stress:
+        rows.append(run("GI50_ALL", max(args.workers, default=2), args.shards, 0, args.stress_samples))
+        print(rows[-1], flush=True)
     text = markdown(rows) + ("\n\nGrowth (one process, dataset scope):\n\n" + growth_markdown(sizes) if sizes else "")
     print(text)
-    write_results(args.out, "dist", text, {"runs": rows, "growth": sizes})
+    write_results(args.out, args.name, text, {"runs": rows, "growth": sizes})
 
 
 if __name__ == "__main__":
