@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .._segments import ranges
@@ -38,6 +40,19 @@ def induced(g: Graph, keep: np.ndarray, edges: tuple[np.ndarray, ...], outputs: 
         output_node=new_id[outputs[0]], output_sample=outputs[1], num_samples=num_samples,
         combines=g.combines, activations=g.activations, labels=g.labels, shapes=dict(g.shapes),
     )
+
+
+def reorder_outputs(g: Graph, outputs: np.ndarray) -> Graph:
+    """The same graph with its output rows in the order ``outputs`` (a permutation of all of them) and
+    samples renumbered ``0..k-1`` in order of first appearance: :func:`select_outputs` of every output,
+    without searching for what they need."""
+    outputs = np.asarray(outputs, dtype=np.int64)
+    samples, sample_ids = np.unique(g.output_sample[outputs], return_inverse=True)
+    order = np.argsort(np.unique(sample_ids, return_index=True)[1])
+    remap = np.empty(samples.size, dtype=np.int64)
+    remap[order] = np.arange(samples.size)
+    return replace(g, output_node=g.output_node[outputs], output_sample=remap[sample_ids.reshape(-1)],
+                   num_samples=int(samples.size), _cache={"levels": g.levels()})
 
 
 def select_outputs(g: Graph, outputs: np.ndarray) -> Graph:

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ..graph import Graph
-from ..graph.subgraph import select_outputs
+from ..graph.subgraph import reorder_outputs, select_outputs
 from ..lift import compress
 from .metrics import LOSSES, loss_fn, metrics
 from .problem import Problem
@@ -94,7 +94,13 @@ class History:
 
 
 def _graph_of(problem: Problem, rows: np.ndarray, lift: bool, scope: str = "dataset") -> Graph:
-    g = select_outputs(problem.graph, rows)
+    """The graph of samples ``rows`` (output ``i`` is sample ``rows[i]``), lifted at ``scope`` when ``lift``."""
+    rows = np.asarray(rows)
+    g = problem.graph
+    if rows.size == g.num_outputs and np.array_equal(np.sort(rows), np.arange(rows.size)):
+        g = reorder_outputs(g, rows)  # every sample: every node stays, only the outputs move
+    else:
+        g = select_outputs(g, rows)
     return compress(g, scope=scope)[0] if lift else g
 
 
