@@ -152,51 +152,54 @@ def _act_slope(code, x, y):
 
 
 @_inline
-def _activate(code, pre, val, vo, d):
+def _activate(code, z, y, d):
+    """``y[:d] = act(z[:d])`` (views of one node's pre-activation and value)."""
     if code == 14:  # softmax over the node's components
-        mx = pre[vo]
+        mx = z[0]
         for k in range(1, d):
-            mx = max(mx, pre[vo + k])
+            mx = max(mx, z[k])
         s = 0.0
         for k in range(d):
-            e = math.exp(pre[vo + k] - mx)
-            val[vo + k] = e
+            e = math.exp(z[k] - mx)
+            y[k] = e
             s += e
         for k in range(d):
-            val[vo + k] /= s
+            y[k] /= s
         return
     for k in range(d):
-        val[vo + k] = _act_value(code, pre[vo + k])
+        y[k] = _act_value(code, z[k])
 
 
 @_inline
-def _apply(tp, theta, lab, x, xo, n_in, out, oo):
-    """``out[oo:] = W_lab · x[xo : xo + n_in]``."""
+def _apply(tp, theta, lab, x, n_in, out):
+    """``out = W_lab · x[:n_in]`` (all arguments views; indices are loop counters, so nothing wraps)."""
     if lab < 0:
         for k in range(n_in):
-            out[oo + k] = x[xo + k]
+            out[k] = x[k]
         return
     off = tp.l_off[lab]
     kind = tp.l_kind[lab]
     if kind == 0:
         w = theta[off]
         for k in range(n_in):
-            out[oo + k] = w * x[xo + k]
+            out[k] = w * x[k]
     elif kind == 1:
+        w = theta[off : off + n_in]
         for k in range(n_in):
-            out[oo + k] = theta[off + k] * x[xo + k]
+            out[k] = w[k] * x[k]
     else:
-        cols = tp.l_cols[lab]
-        for r in range(tp.l_rows[lab]):
-            acc = theta[off + r * cols] * x[xo]
+        rows, cols = tp.l_rows[lab], tp.l_cols[lab]
+        w = theta[off : off + rows * cols].reshape((rows, cols))
+        for r in range(rows):
+            acc = w[r, 0] * x[0]
             for c in range(1, cols):
-                acc += theta[off + r * cols + c] * x[xo + c]
-            out[oo + r] = acc
+                acc += w[r, c] * x[c]
+            out[r] = acc
 
 
 @_inline
-def _apply_back(tp, theta, gtheta, lab, x, xo, n_in, gm, gs):
-    """``gs[:n_in] = W_labᵀ · gm`` and ``∂L/∂W_lab += gm ⊗ x[xo : xo + n_in]``."""
+def _apply_back(tp, theta, gtheta, lab, x, n_in, gm, gs):
+    """``gs[:n_in] = W_labᵀ · gm`` and ``∂L/∂W_lab += gm ⊗ x[:n_in]``."""
     if lab < 0:
         for k in range(n_in):
             gs[k] = gm[k]
@@ -205,26 +208,29 @@ def _apply_back(tp, theta, gtheta, lab, x, xo, n_in, gm, gs):
     kind = tp.l_kind[lab]
     if kind == 0:
         w = theta[off]
-        acc = gm[0] * x[xo]
+        acc = gm[0] * x[0]
         gs[0] = w * gm[0]
         for k in range(1, n_in):
             gs[k] = w * gm[k]
-            acc += gm[k] * x[xo + k]
+            acc += gm[k] * x[k]
         gtheta[off] += acc
     elif kind == 1:
+        w = theta[off : off + n_in]
+        gw = gtheta[off : off + n_in]
         for k in range(n_in):
-            gs[k] = theta[off + k] * gm[k]
-            gtheta[off + k] += gm[k] * x[xo + k]
+            gs[k] = w[k] * gm[k]
+            gw[k] += gm[k] * x[k]
     else:
-        cols = tp.l_cols[lab]
+        rows, cols = tp.l_rows[lab], tp.l_cols[lab]
+        w = theta[off : off + rows * cols].reshape((rows, cols))
+        gw = gtheta[off : off + rows * cols].reshape((rows, cols))
         for c in range(cols):
             gs[c] = 0.0
-        for r in range(tp.l_rows[lab]):
+        for r in range(rows):
             gr = gm[r]
-            base = off + r * cols
             for c in range(cols):
-                gs[c] += theta[base + c] * gr
-                gtheta[base + c] += gr * x[xo + c]
+                gs[c] += w[r, c] * gr
+                gw[r, c] += gr * x[c]
 
 
 @_inline
@@ -232,80 +238,97 @@ def _forward_node(tp, theta, t, wk):
     kind = tp.kind[t]
     d = tp.dim[t]
     vo = tp.voff[t]
-    val, agg, buf = wk.val, wk.agg, wk.buf
+    voff, e_child, e_cnt = tp.voff, tp.e_child, tp.e_cnt
+    val, buf = wk.val, wk.buf
+    a = wk.agg[vo : vo + d]
     m = wk.scratch[0]
     if kind == 1 or kind == 2:  # sum, mean: sum inputs per run, then apply the weight once
-        voff, e_child, e_cnt = tp.voff, tp.e_child, tp.e_cnt
         for k in range(d):
-            agg[vo + k] = 0.0
+            a[k] = 0.0
         for r in range(tp.rptr[t], tp.rptr[t + 1]):
             ni, no, lab = tp.r_in[r], tp.r_out[r], tp.r_lab[r]
             e0, e1 = tp.r_eptr[r], tp.r_eptr[r + 1]
             if lab < 0 and no == d:  # unweighted inputs of the node's width: straight into the sum
                 for e in range(e0, e1):
                     co = voff[e_child[e]]
+                    x = val[co : co + d]
                     cnt = e_cnt[e]
-                    for k in range(d):
-                        agg[vo + k] += cnt * val[co + k]
+                    if cnt == 1.0:
+                        for k in range(d):
+                            a[k] += x[k]
+                    else:
+                        for k in range(d):
+                            a[k] += cnt * x[k]
                 continue
             if e1 - e0 == 1 and e_cnt[e0] == 1.0:  # one input: weigh it where it lies
-                _apply(tp, theta, lab, val, voff[e_child[e0]], ni, m, 0)
+                co = voff[e_child[e0]]
+                _apply(tp, theta, lab, val[co : co + ni], ni, m)
             else:
                 bo = tp.r_buf[r]
+                s = buf[bo : bo + ni]
                 for k in range(ni):
-                    buf[bo + k] = 0.0
+                    s[k] = 0.0
                 for e in range(e0, e1):
                     co = voff[e_child[e]]
+                    x = val[co : co + ni]
                     cnt = e_cnt[e]
                     for k in range(ni):
-                        buf[bo + k] += cnt * val[co + k]
-                _apply(tp, theta, lab, buf, bo, ni, m, 0)
+                        s[k] += cnt * x[k]
+                _apply(tp, theta, lab, s, ni, m)
             if no == d:
                 for k in range(d):
-                    agg[vo + k] += m[k]
+                    a[k] += m[k]
             else:
                 for k in range(d):
-                    agg[vo + k] += m[0]
+                    a[k] += m[0]
         if kind == 2:
+            den = tp.denom[t]
             for k in range(d):
-                agg[vo + k] /= tp.denom[t]
+                a[k] /= den
     elif kind == 6:  # concat
         for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            c = tp.e_child[tp.r_eptr[r]]
-            _apply(tp, theta, tp.r_lab[r], val, tp.voff[c], tp.r_in[r], agg, vo + tp.r_col[r])
+            co = voff[e_child[tp.r_eptr[r]]]
+            col, ni, no = tp.r_col[r], tp.r_in[r], tp.r_out[r]
+            _apply(tp, theta, tp.r_lab[r], val[co : co + ni], ni, a[col : col + no])
     else:  # max, min, prod: one message per edge, kept for the backward pass
         first = True
         for r in range(tp.rptr[t], tp.rptr[t + 1]):
             e = tp.r_eptr[r]
-            no, bo = tp.r_out[r], tp.r_buf[r]
-            _apply(tp, theta, tp.r_lab[r], val, tp.voff[tp.e_child[e]], tp.r_in[r], buf, bo)
-            cnt = tp.e_cnt[e]
+            ni, no, bo = tp.r_in[r], tp.r_out[r], tp.r_buf[r]
+            co = voff[e_child[e]]
+            msg = buf[bo : bo + no]
+            _apply(tp, theta, tp.r_lab[r], val[co : co + ni], ni, msg)
+            cnt = e_cnt[e]
             for k in range(d):
-                mk = buf[bo + k] if no == d else buf[bo]
+                mk = msg[k] if no == d else msg[0]
                 if kind == 5 and cnt != 1.0:
                     mk = mk**cnt
                 if first:
-                    agg[vo + k] = mk
+                    a[k] = mk
                 elif kind == 3:
-                    if mk > agg[vo + k]:
-                        agg[vo + k] = mk
+                    if mk > a[k]:
+                        a[k] = mk
                 elif kind == 4:
-                    if mk < agg[vo + k]:
-                        agg[vo + k] = mk
+                    if mk < a[k]:
+                        a[k] = mk
                 else:
-                    agg[vo + k] *= mk
+                    a[k] *= mk
             first = False
     b = tp.bias[t]
-    pre = wk.pre
+    z = wk.pre[vo : vo + d]
     if b >= 0:
         boff = tp.l_off[b]
-        wide = tp.l_off[b + 1] - boff > 1
-        for k in range(d):
-            pre[vo + k] = agg[vo + k] + theta[boff + k if wide else boff]
+        if tp.l_off[b + 1] - boff > 1:
+            bias = theta[boff : boff + d]
+            for k in range(d):
+                z[k] = a[k] + bias[k]
+        else:
+            for k in range(d):
+                z[k] = a[k] + theta[boff]
     else:
         for k in range(d):
-            pre[vo + k] = agg[vo + k]
-    _activate(tp.act[t], pre, val, vo, d)
+            z[k] = a[k]
+    _activate(tp.act[t], z, val[vo : vo + d], d)
 
 
 @_inline
@@ -313,65 +336,83 @@ def _backward_node(tp, theta, gtheta, t, wk):
     kind = tp.kind[t]
     d = tp.dim[t]
     vo = tp.voff[t]
-    val, pre, agg, buf, gval = wk.val, wk.pre, wk.agg, wk.buf, wk.gval
+    voff, e_child, e_cnt, kinds = tp.voff, tp.e_child, tp.e_cnt, tp.kind
+    val, buf, gval = wk.val, wk.buf, wk.gval
+    y, z, a, gy = val[vo : vo + d], wk.pre[vo : vo + d], wk.agg[vo : vo + d], gval[vo : vo + d]
     g, gm, gs, ties = wk.scratch[1], wk.scratch[2], wk.scratch[3], wk.scratch[4]
     code = tp.act[t]
     if code == 14:  # softmax: g = y ⊙ (gy - <gy, y>)
         dot = 0.0
         for k in range(d):
-            dot += gval[vo + k] * val[vo + k]
+            dot += gy[k] * y[k]
         for k in range(d):
-            g[k] = val[vo + k] * (gval[vo + k] - dot)
+            g[k] = y[k] * (gy[k] - dot)
+    elif code == 0:
+        for k in range(d):
+            g[k] = gy[k]
     else:
         for k in range(d):
-            g[k] = gval[vo + k] * _act_slope(code, pre[vo + k], val[vo + k])
+            g[k] = gy[k] * _act_slope(code, z[k], y[k])
     b = tp.bias[t]
     if b >= 0:
         boff = tp.l_off[b]
         if tp.l_off[b + 1] - boff > 1:
+            gb = gtheta[boff : boff + d]
             for k in range(d):
-                gtheta[boff + k] += g[k]
+                gb[k] += g[k]
         else:
+            acc = 0.0
             for k in range(d):
-                gtheta[boff] += g[k]
+                acc += g[k]
+            gtheta[boff] += acc
     if kind == 1 or kind == 2:
-        voff, e_child, e_cnt, kinds = tp.voff, tp.e_child, tp.e_cnt, tp.kind
         scale = 1.0 / tp.denom[t] if kind == 2 else 1.0
         for r in range(tp.rptr[t], tp.rptr[t + 1]):
             ni, no, lab = tp.r_in[r], tp.r_out[r], tp.r_lab[r]
             e0, e1 = tp.r_eptr[r], tp.r_eptr[r + 1]
             if no == d:
-                for k in range(d):
-                    gm[k] = g[k] * scale
+                if kind == 2:
+                    for k in range(d):
+                        gm[k] = g[k] * scale
+                else:
+                    for k in range(d):
+                        gm[k] = g[k]
             else:
                 acc = 0.0
                 for k in range(d):
                     acc += g[k]
                 gm[0] = acc * scale
+            grad = gm
             if lab >= 0:
                 if e1 - e0 == 1 and e_cnt[e0] == 1.0:
-                    _apply_back(tp, theta, gtheta, lab, val, voff[e_child[e0]], ni, gm, gs)
+                    co = voff[e_child[e0]]
+                    _apply_back(tp, theta, gtheta, lab, val[co : co + ni], ni, gm, gs)
                 else:
-                    _apply_back(tp, theta, gtheta, lab, buf, tp.r_buf[r], ni, gm, gs)
-            else:
-                for k in range(ni):
-                    gs[k] = gm[k]
+                    bo = tp.r_buf[r]
+                    _apply_back(tp, theta, gtheta, lab, buf[bo : bo + ni], ni, gm, gs)
+                grad = gs
             for e in range(e0, e1):
                 c = e_child[e]
                 if kinds[c] == 0:
                     continue
                 co = voff[c]
+                gx = gval[co : co + ni]
                 cnt = e_cnt[e]
-                for k in range(ni):
-                    gval[co + k] += cnt * gs[k]
+                if cnt == 1.0:
+                    for k in range(ni):
+                        gx[k] += grad[k]
+                else:
+                    for k in range(ni):
+                        gx[k] += cnt * grad[k]
         return
     if kind == 6:
         for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            c = tp.e_child[tp.r_eptr[r]]
+            c = e_child[tp.r_eptr[r]]
+            co = voff[c]
             ni, no, col = tp.r_in[r], tp.r_out[r], tp.r_col[r]
             for k in range(no):
                 gm[k] = g[col + k]
-            _apply_back(tp, theta, gtheta, tp.r_lab[r], val, tp.voff[c], ni, gm, gs)
+            _apply_back(tp, theta, gtheta, tp.r_lab[r], val[co : co + ni], ni, gm, gs)
             _add_child(tp, gval, c, gs, ni)
         return
     if kind == 3 or kind == 4:  # ties share the gradient evenly (as torch's scatter_reduce does)
@@ -380,31 +421,33 @@ def _backward_node(tp, theta, gtheta, t, wk):
         for r in range(tp.rptr[t], tp.rptr[t + 1]):
             no, bo = tp.r_out[r], tp.r_buf[r]
             for k in range(d):
-                if (buf[bo + k] if no == d else buf[bo]) == agg[vo + k]:
+                if (buf[bo + k] if no == d else buf[bo]) == a[k]:
                     ties[k] += 1.0
     for r in range(tp.rptr[t], tp.rptr[t + 1]):
         e = tp.r_eptr[r]
-        c = tp.e_child[e]
+        c = e_child[e]
+        co = voff[c]
         ni, no, bo = tp.r_in[r], tp.r_out[r], tp.r_buf[r]
+        msg = buf[bo : bo + no]
         for k in range(no):
             gm[k] = 0.0
         if kind == 5:
-            cnt = tp.e_cnt[e]
+            cnt = e_cnt[e]
             for k in range(d):
-                mk = buf[bo + k] if no == d else buf[bo]
+                mk = msg[k] if no == d else msg[0]
                 other = 1.0
                 for r2 in range(tp.rptr[t], tp.rptr[t + 1]):
                     if r2 != r:
                         m2 = buf[tp.r_buf[r2] + k] if tp.r_out[r2] == d else buf[tp.r_buf[r2]]
-                        c2 = tp.e_cnt[tp.r_eptr[r2]]
+                        c2 = e_cnt[tp.r_eptr[r2]]
                         other *= m2 if c2 == 1.0 else m2**c2
                 slope = 1.0 if cnt == 1.0 else cnt * mk ** (cnt - 1.0)
                 gm[k if no == d else 0] += g[k] * slope * other
         else:
             for k in range(d):
-                if (buf[bo + k] if no == d else buf[bo]) == agg[vo + k]:
+                if (msg[k] if no == d else msg[0]) == a[k]:
                     gm[k if no == d else 0] += g[k] / ties[k]
-        _apply_back(tp, theta, gtheta, tp.r_lab[r], val, tp.voff[c], ni, gm, gs)
+        _apply_back(tp, theta, gtheta, tp.r_lab[r], val[co : co + ni], ni, gm, gs)
         _add_child(tp, gval, c, gs, ni)
 
 
@@ -412,8 +455,9 @@ def _backward_node(tp, theta, gtheta, t, wk):
 def _add_child(tp, gval, c, gs, n):
     if tp.kind[c] != 0:
         co = tp.voff[c]
+        gx = gval[co : co + n]
         for k in range(n):
-            gval[co + k] += gs[k]
+            gx[k] += gs[k]
 
 
 @_inline
@@ -432,8 +476,9 @@ def _backward(tp, theta, nodes, lo, hi, wk):
 def _zero_value_grads(tp, nodes, lo, hi, gval):
     for i in range(lo, hi):
         t = nodes[i]
-        for k in range(tp.voff[t], tp.voff[t + 1]):
-            gval[k] = 0.0
+        gv = gval[tp.voff[t] : tp.voff[t + 1]]
+        for k in range(gv.size):
+            gv[k] = 0.0
 
 
 @_inline
@@ -461,18 +506,20 @@ def _loss(tp, loss, rows, lo, hi, targets, wk):
                 gval[vo] += (yc - target) / max(yc * (1.0 - yc), 1e-12) / n
         else:
             d = tp.dim[t]
-            mx = val[vo]
+            ys = val[vo : vo + d]
+            mx = ys[0]
             for k in range(1, d):
-                mx = max(mx, val[vo + k])
+                mx = max(mx, ys[k])
             s = 0.0
             for k in range(d):
-                s += math.exp(val[vo + k] - mx)
+                s += math.exp(ys[k] - mx)
             cls = int(target)
-            total += mx + math.log(s) - val[vo + cls]
+            total += mx + math.log(s) - ys[cls]
             if inner:
+                gy = gval[vo : vo + d]
                 for k in range(d):
-                    p = math.exp(val[vo + k] - mx) / s
-                    gval[vo + k] += (p - (1.0 if k == cls else 0.0)) / n
+                    p = math.exp(ys[k] - mx) / s
+                    gy[k] += (p - (1.0 if k == cls else 0.0)) / n
     return total / n
 
 
@@ -485,20 +532,22 @@ def _optimise(tp, theta, gtheta, labels, lo, hi, opt):
         if not opt.learnable[lab]:
             continue
         a, z = tp.l_off[lab], tp.l_off[lab + 1]
+        p, gp = theta[a:z], gtheta[a:z]
         if opt.code == 1:
-            for p in range(a, z):
-                theta[p] -= lr * gtheta[p]
+            for k in range(z - a):
+                p[k] -= lr * gp[k]
             continue
         opt.steps[lab] += 1
         step = opt.steps[lab]
         bc1 = 1.0 - b1**step
         bc2_sqrt = math.sqrt(1.0 - b2**step)
         size = lr / bc1
-        for p in range(a, z):
-            gp = gtheta[p]
-            opt.m1[p] += (gp - opt.m1[p]) * (1.0 - b1)
-            opt.m2[p] = opt.m2[p] * b2 + (1.0 - b2) * gp * gp
-            theta[p] -= size * opt.m1[p] / (math.sqrt(opt.m2[p]) / bc2_sqrt + eps)
+        m1, m2 = opt.m1[a:z], opt.m2[a:z]
+        for k in range(z - a):
+            gk = gp[k]
+            m1[k] += (gk - m1[k]) * (1.0 - b1)
+            m2[k] = m2[k] * b2 + (1.0 - b2) * gk * gk
+            p[k] -= size * m1[k] / (math.sqrt(m2[k]) / bc2_sqrt + eps)
 
 
 @_jit
@@ -511,8 +560,9 @@ def train_epoch(tp, bs, order, targets, loss, theta, opt, wk, losses):
         _zero_value_grads(tp, bs.nodes, lo, hi, wk.gval)
         for i in range(bs.lptr[b], bs.lptr[b + 1]):
             lab = bs.labels[i]
-            for p in range(tp.l_off[lab], tp.l_off[lab + 1]):
-                wk.gtheta[p] = 0.0
+            gp = wk.gtheta[tp.l_off[lab] : tp.l_off[lab + 1]]
+            for k in range(gp.size):
+                gp[k] = 0.0
         losses[j] = _loss(tp, loss, bs.rows, bs.optr[b], bs.optr[b + 1], targets, wk)
         _backward(tp, theta, bs.nodes, lo, hi, wk)
         _optimise(tp, theta, wk.gtheta, bs.labels, bs.lptr[b], bs.lptr[b + 1], opt)

@@ -278,10 +278,12 @@ def _dims(g: Graph, level: np.ndarray, edges: tuple[np.ndarray, np.ndarray, np.n
         mixed = np.flatnonzero(~is_cat & _mixed_dims(md, seg, hi))
         if mixed.size:
             i = mixed[0]
-            raise ValueError(
+            err = ValueError(
                 f"node {pp[i]} combines inputs of different dimensions (up to {hi[i]}); only concat "
                 "accepts that (dimension-1 inputs broadcast)"
             )
+            err.node = int(pp[i])  # for callers that map node ids back to their source
+            raise err
         dim[pp] = np.where(is_cat, np.add.reduceat(md, seg), hi)
     return dim, msg_dim
 
