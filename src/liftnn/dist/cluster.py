@@ -33,12 +33,15 @@ def connect(workers: int = 2, address: str | None = None) -> Iterator[Any]:
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                   memory_limit=0, silence_logs=logging.ERROR) as cluster, \
             distributed.Client(cluster) as client:
+        client.wait_for_workers(workers, timeout=120)
         yield client
 
 
 def worker_addresses(client: Any) -> list[str]:  # noqa: ANN401
-    """The addresses of the cluster's workers, sorted."""
-    return sorted(client.scheduler_info(n_workers=-1)["workers"])
+    """The addresses of the cluster's workers, sorted (asked from the scheduler, after waiting
+    up to a minute for at least one)."""
+    client.wait_for_workers(1, timeout=60)
+    return sorted(client.nthreads())
 
 
 def peak_rss() -> int:
