@@ -173,7 +173,7 @@ def _sample_recipe(draw, d: int, shared_positive: tuple[bool, ...]) -> SampleRec
         avail = len(kinds)  # only earlier layers feed this one
         new_kinds = []
         for _ in range(draw(st.integers(1, 4))):
-            choice = draw(st.sampled_from(("plain", "plain", "plain", "clone", "identity", "concat", "safe")))
+            choice = draw(st.sampled_from(("plain", "plain", "plain", "clone", "identity", "concat", "safe", "safe")))
             safe_children = [i for i in range(avail) if positive[i]]
             if choice == "safe" and not safe_children:
                 choice = "plain"
