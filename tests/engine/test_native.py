@@ -241,11 +241,12 @@ def test_registered_functions_stay_on_the_torch_engine() -> None:
     g = b.build()
     with pytest.raises(NativeUnsupported, match="test_native_lse"):
         compile_tape(g, {"w": ()})
-    assert choose_engine("auto", g, [1], "cpu") == "torch"
+    assert choose_engine("auto", g, 1, "cpu") == "torch"
     with pytest.raises(ValueError, match="engine='torch'"):
-        choose_engine("native", g, [1], "cpu")
+        choose_engine("native", g, 1, "cpu")
     with pytest.raises(ValueError, match="CPU only"):
-        choose_engine("native", _problem().graph, [1], "cuda")
+        choose_engine("native", _problem().graph, 1, "cuda")
+    assert choose_engine("auto", _problem().graph, 3, "cpu") == "native"
 
 
 def test_zoo_models_on_real_molecules(mda_path: Path) -> None:

@@ -37,11 +37,21 @@ def run_reference(template: Path, examples: Path, queries: Path | None = None, s
     into its working directory: a scratch one."""
     files = Path(template).resolve(), Path(examples).resolve(), Path(queries).resolve() if queries else None
     here = os.getcwd()
-    os.chdir(_SCRATCH)
+    os.chdir(_java_dir())
     try:
         return _run(*files, seed, grad_samples)
     finally:
         os.chdir(here)
+
+
+def _java_dir() -> str:
+    """Where the reference must run: the running JVM's own working directory (fixed when it started,
+    perhaps by another module of the test session; the reference fails anywhere else), else a scratch one."""
+    import jpype
+
+    if jpype.isJVMStarted():
+        return str(jpype.JClass("java.lang.System").getProperty("user.dir"))
+    return _SCRATCH
 
 
 def _weights(model) -> dict[str, np.ndarray]:  # noqa: ANN001

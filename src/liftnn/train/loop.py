@@ -120,14 +120,21 @@ class Batches:
         self.order = perm  # the samples in the order of the rows of ``whole``
         self.rows = [perm[i : i + size] for i in range(0, perm.size, size)]
         self.whole = _graph_of(problem, perm, lift, scope)  # lifted once; batches are restrictions of it
-        starts = np.cumsum([0] + [len(r) for r in self.rows])
         self.graphs: list[Graph] = []
+        self.nodes = 0
         if graphs:
+            self.split()
+
+    def split(self) -> list[Graph]:
+        """Every batch's own sub-graph of :attr:`whole` (built once)."""
+        if not self.graphs:
+            starts = np.cumsum([0] + [len(r) for r in self.rows])
             self.graphs = (
                 [self.whole] if len(self.rows) == 1 else
                 [select_outputs(self.whole, np.arange(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
             )
-        self.nodes = int(sum(g.num_nodes for g in self.graphs))
+            self.nodes = int(sum(g.num_nodes for g in self.graphs))
+        return self.graphs
 
 
 class NonFiniteLoss(ValueError):
@@ -145,11 +152,12 @@ class Session:
         t0 = time.perf_counter()
         dtype, device = DTYPES[config.dtype], torch.device(config.device)
         rows = np.asarray(rows)
-        n_batches = 1 if config.batch_size == 0 else -(-rows.size // config.batch_size)
-        self.engine = choose_engine(config.engine, problem.graph, [config.batch_size] * n_batches, config.device)
-        native = self.engine == "native"
         self.batches = Batches(problem, rows, config.batch_size, config.lift, config.seed, config.scope,
-                               graphs=not native)
+                               graphs=False)
+        self.engine = choose_engine(config.engine, self.batches.whole, len(self.batches.rows), config.device)
+        native = self.engine == "native"
+        if not native:
+            self.batches.split()
         params = problem.init(config.seed, dtype, device)
         self.runner: Runner
         if native:

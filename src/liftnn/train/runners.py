@@ -12,7 +12,6 @@ Both take the same batches in the same order and follow the same loss curve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -25,7 +24,7 @@ from ..graph import Graph
 from .metrics import loss_fn
 
 #: Full-batch steps with more lifted nodes than this run on the torch engine under ``engine="auto"``: its
-#: level-wise tensor ops beat per-node loops once a step is large (see benchmarks/results/engine_choice).
+#: level-wise tensor ops beat per-node loops once a step is large (Table 1: benchmarks/results/table1).
 AUTO_NATIVE_MAX_NODES = 100_000
 
 ENGINES = ("auto", "torch", "native")
@@ -44,10 +43,10 @@ class Runner(Protocol):
         """The current weights (detached copies for the native runner)."""
 
 
-def choose_engine(engine: str, graph: Graph, batch_sizes: Sequence[int], device: str) -> str:
+def choose_engine(engine: str, graph: Graph, num_batches: int, device: str) -> str:
     """``"torch"`` or ``"native"``: the one asked for, or for ``"auto"`` the native engine on the CPU
-    when it can run the graph, unless the run is one full batch on a graph bigger than
-    :data:`AUTO_NATIVE_MAX_NODES`. An explicit ``"native"`` that cannot run says why."""
+    when it can run ``graph`` (the lifted training graph), unless the run is one full batch over
+    more than :data:`AUTO_NATIVE_MAX_NODES` nodes. An explicit ``"native"`` that cannot run says why."""
     if engine == "torch":
         return "torch"
     on_cpu = torch.device(device).type == "cpu"
@@ -60,8 +59,7 @@ def choose_engine(engine: str, graph: Graph, batch_sizes: Sequence[int], device:
         return "native"
     if not on_cpu or problem:
         return "torch"
-    full_batch = len(batch_sizes) == 1
-    return "torch" if full_batch and graph.num_nodes > AUTO_NATIVE_MAX_NODES else "native"
+    return "torch" if num_batches == 1 and graph.num_nodes > AUTO_NATIVE_MAX_NODES else "native"
 
 
 class TorchRunner:
