@@ -65,6 +65,19 @@ class BatchSet(NamedTuple):
     labels: np.ndarray
 
 
+class Task(NamedTuple):
+    """What :func:`run` does: ``mode`` (``TRAIN``, ``FORWARD``, ``GRADIENT``), the loss code, the batch
+    order, the targets of the output rows ``[O]``, the output gradients ``[O, d]`` (``GRADIENT``) and
+    the step losses ``[len(order)]`` it fills (``TRAIN``)."""
+
+    mode: int
+    loss: int
+    order: np.ndarray
+    targets: np.ndarray
+    grad_out: np.ndarray
+    losses: np.ndarray
+
+
 class Optimizer(NamedTuple):
     """State of Adam/SGD over the flat parameters: moments ``[P]``, step count per label ``[L]``,
     which labels learn ``[L]``, and ``hyper = [lr, beta1, beta2, eps]``."""
@@ -550,41 +563,43 @@ def _optimise(tp, theta, gtheta, labels, lo, hi, opt):
             p[k] -= size * m1[k] / (math.sqrt(m2[k]) / bc2_sqrt + eps)
 
 
+TRAIN, FORWARD, GRADIENT = 0, 1, 2
+
+
 @_jit
-def train_epoch(tp, bs, order, targets, loss, theta, opt, wk, losses):
-    """One step per batch ``order[j]`` (forward, loss, backward, optimiser); ``losses[j]`` its loss."""
-    for j in range(order.size):
-        b = order[j]
+def run(tp, bs, theta, opt, wk, task):
+    """The one compiled entry point (one compilation per dtype serves every use), for batches
+    ``task.order[j]`` of ``bs``:
+
+    * ``TRAIN``: forward, loss, backward and an optimiser step per batch; ``task.losses[j]`` its loss;
+    * ``FORWARD``: the values of the batches' nodes into ``wk.val``;
+    * ``GRADIENT``: also ``wk.gtheta = ∂/∂θ Σ_{o,k} grad_out[o, k] · y[o, k]`` over the batches' output rows.
+    """
+    for j in range(task.order.size):
+        b = task.order[j]
         lo, hi = bs.nptr[b], bs.nptr[b + 1]
         _forward(tp, theta, bs.nodes, lo, hi, wk)
+        if task.mode == FORWARD:
+            continue
         _zero_value_grads(tp, bs.nodes, lo, hi, wk.gval)
         for i in range(bs.lptr[b], bs.lptr[b + 1]):
             lab = bs.labels[i]
             gp = wk.gtheta[tp.l_off[lab] : tp.l_off[lab + 1]]
             for k in range(gp.size):
                 gp[k] = 0.0
-        losses[j] = _loss(tp, loss, bs.rows, bs.optr[b], bs.optr[b + 1], targets, wk)
+        if task.mode == TRAIN:
+            task.losses[j] = _loss(tp, task.loss, bs.rows, bs.optr[b], bs.optr[b + 1], task.targets, wk)
+        else:
+            for i in range(bs.optr[b], bs.optr[b + 1]):
+                o = bs.rows[i]
+                t = tp.out[o]
+                if tp.kind[t] != 0:
+                    gy = wk.gval[tp.voff[t] : tp.voff[t + 1]]
+                    for k in range(gy.size):
+                        gy[k] += task.grad_out[o, k]
         _backward(tp, theta, bs.nodes, lo, hi, wk)
-        _optimise(tp, theta, wk.gtheta, bs.labels, bs.lptr[b], bs.lptr[b + 1], opt)
-
-
-@_jit
-def forward(tp, theta, nodes, wk):
-    """Values of ``nodes`` (ascending tape indices, all inner nodes they need) into ``wk.val``."""
-    _forward(tp, theta, nodes, 0, nodes.size, wk)
-
-
-@_jit
-def backward_from(tp, theta, nodes, wk, grad_out):
-    """``wk.gtheta = ∂/∂θ Σ_{o,k} grad_out[o, k] · y[o, k]`` after :func:`forward` of the same nodes."""
-    _zero_value_grads(tp, nodes, 0, nodes.size, wk.gval)
-    wk.gtheta[:] = 0.0
-    for o in range(tp.out.size):
-        t = tp.out[o]
-        if tp.kind[t] != 0:
-            for k in range(tp.dim[t]):
-                wk.gval[tp.voff[t] + k] += grad_out[o, k]
-    _backward(tp, theta, nodes, 0, nodes.size, wk)
+        if task.mode == TRAIN:
+            _optimise(tp, theta, wk.gtheta, bs.labels, bs.lptr[b], bs.lptr[b + 1], opt)
 
 
 @_jit
@@ -662,7 +677,12 @@ class NativeEngine:
         self.work = Work(val=t.leaves.copy(), pre=np.zeros(v, f), agg=np.zeros(v, f), buf=np.zeros(t.buf_size, f),
                          gval=np.zeros(v, f), gtheta=np.zeros(t.num_params, f),
                          scratch=np.zeros((5, t.max_dim), f))
-        self.inner = np.flatnonzero(t.arrays.kind != 0).astype(np.int64)
+        inner = np.flatnonzero(t.arrays.kind != 0).astype(np.int64)
+        n_out, n_lab = t.arrays.out.size, len(t.labels)
+        #: one batch of every inner node and output row: evaluation and gradients of the whole graph
+        self.whole = BatchSet(np.array([0, inner.size]), inner, np.array([0, n_out]), np.arange(n_out),
+                              np.array([0, n_lab]), np.arange(n_lab))
+        self._idle = self.optimizer("sgd", 0.0, [False] * n_lab)  # never stepped (outputs, gradients)
 
     @property
     def arrays(self) -> TapeArrays:
@@ -674,14 +694,14 @@ class NativeEngine:
 
     def outputs(self, theta: np.ndarray) -> np.ndarray:
         """``[O, d]`` output values in the graph's output order."""
-        forward(self.arrays, theta, self.inner, self.work)
+        self._run(theta, self.whole, self._task(FORWARD))
         return self._read_outputs()
 
     def gradients(self, theta: np.ndarray, grad_out: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Outputs ``y[O, d]`` and ``∂/∂W Σ grad_out ⊙ y`` per label."""
-        y = self.outputs(theta)
-        backward_from(self.arrays, theta, self.inner, self.work, np.ascontiguousarray(grad_out, dtype=y.dtype))
-        return y, {k: v.copy() for k, v in self.tape.unpack(self.work.gtheta).items()}
+        f = self.tape.leaves.dtype
+        self._run(theta, self.whole, self._task(GRADIENT, grad_out=np.ascontiguousarray(grad_out, dtype=f)))
+        return self._read_outputs(), {k: v.copy() for k, v in self.tape.unpack(self.work.gtheta).items()}
 
     def batches(self, rows: Sequence[np.ndarray]) -> BatchSet:
         """Restrict the graph to every batch of output rows at once (one compiled pass)."""
@@ -703,10 +723,20 @@ class NativeEngine:
     def epoch(self, theta: np.ndarray, batches: BatchSet, order: np.ndarray, targets: np.ndarray, loss: str,
               opt: Optimizer) -> np.ndarray:
         """One training step per batch in ``order``, updating ``theta`` and ``opt`` in place; the step losses."""
-        losses = np.zeros(len(order), dtype=np.float64)
-        train_epoch(self.arrays, batches, np.asarray(order, dtype=np.int64),
-                    np.ascontiguousarray(targets, dtype=np.float64), LOSS_CODES[loss], theta, opt, self.work, losses)
-        return losses
+        task = self._task(TRAIN, order, np.ascontiguousarray(targets, dtype=np.float64), loss=LOSS_CODES[loss])
+        run(self.arrays, batches, theta, opt, self.work, task)
+        return task.losses
+
+    def _task(self, mode: int, order: np.ndarray | None = None, targets: np.ndarray | None = None,
+              grad_out: np.ndarray | None = None, loss: int = 0) -> Task:
+        f = self.tape.leaves.dtype
+        order = np.zeros(1, np.int64) if order is None else np.asarray(order, dtype=np.int64)
+        return Task(mode, loss, order, np.zeros(1) if targets is None else targets,
+                    np.zeros((1, 1), f) if grad_out is None else grad_out, np.zeros(order.size))
+
+    def _run(self, theta: np.ndarray, batches: BatchSet, task: Task) -> None:
+        run(self.arrays, batches, np.ascontiguousarray(theta, dtype=self.tape.leaves.dtype), self._idle, self.work,
+            task)
 
     def _read_outputs(self) -> np.ndarray:
         t = self.arrays
