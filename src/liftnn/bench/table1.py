@@ -214,7 +214,9 @@ def run(out: Path, quick: bool = False, models: list[str] | None = None, regimes
                         row[f"vs_{name}"] = ratio(row[f"{name}_spread"], row["liftnn_spread"])
             rows.append(row)
             print(_line(row), file=sys.stderr, flush=True)  # progress; stdout stays machine-readable
-    result: dict = {"rows": rows, "command": " ".join(sys.argv)}
+            write_results(out, "table1", "\n".join([_header()] + [_line(r) for r in rows]),
+                          {"rows": rows, "command": " ".join(sys.argv), "complete": False})  # cell by cell
+    result: dict = {"rows": rows, "command": " ".join(sys.argv), "complete": True}
     if memory:
         result["memory"] = peak_memory(quick)
     text = "\n".join([_header()] + [_line(r) for r in rows])
