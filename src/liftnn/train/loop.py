@@ -195,6 +195,10 @@ def fit(
     is called after every epoch when given. The engine is ``config.engine``
     (``auto``: :func:`liftnn.train.runners.choose_engine`); ``History.engine`` says which ran.
     """
+    if config.checkpoint:  # a bad target fails now, not after training
+        from .checkpoint import check_target
+
+        check_target(config.checkpoint)
     torch.manual_seed(config.seed)
     hist = History()
     t0 = time.perf_counter()
