@@ -288,6 +288,13 @@ def _memory_probe(model: str, framework: str, quick: bool) -> dict[str, float]:
 
 
 def _rss_mib() -> float:
+    """This process's peak resident memory so far: ``VmHWM`` (``ru_maxrss`` is inherited across fork and
+    exec on Linux, so a fresh process would report its parent's peak)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

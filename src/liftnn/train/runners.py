@@ -23,9 +23,12 @@ from ..engine.tape import unsupported
 from ..graph import Graph
 from .metrics import loss_fn
 
-#: Full-batch steps with more lifted nodes than this run on the torch engine under ``engine="auto"``: its
-#: level-wise tensor ops beat per-node loops once a step is large (Table 1: benchmarks/results/table1).
-AUTO_NATIVE_MAX_NODES = 100_000
+#: ``engine="auto"`` runs the native engine while the lifted training graph has at most this many nodes per
+#: step (nodes / batches), the torch engine above: level-wise tensor ops beat per-node loops once steps are
+#: large. From Table 1 (benchmarks/results/table1): native wins per-sample (every model) and GCN/SAGE
+#: mini-batches of 32 (~100-200 nodes per step, 4-8x), ties GCN/SAGE full batch (12,500-20,000) and loses
+#: GIN mini-batches (5,400) and full batch (500,000).
+AUTO_NATIVE_MAX_NODES_PER_STEP = 2_000
 
 ENGINES = ("auto", "torch", "native")
 
@@ -45,8 +48,9 @@ class Runner(Protocol):
 
 def choose_engine(engine: str, graph: Graph, num_batches: int, device: str) -> str:
     """``"torch"`` or ``"native"``: the one asked for, or for ``"auto"`` the native engine on the CPU
-    when it can run ``graph`` (the lifted training graph), unless the run is one full batch over
-    more than :data:`AUTO_NATIVE_MAX_NODES` nodes. An explicit ``"native"`` that cannot run says why."""
+    when it can run ``graph`` (the lifted training graph) and a step is small (at most
+    :data:`AUTO_NATIVE_MAX_NODES_PER_STEP` of its nodes per batch). An explicit ``"native"`` that cannot
+    run says why."""
     if engine == "torch":
         return "torch"
     on_cpu = torch.device(device).type == "cpu"
@@ -59,7 +63,7 @@ def choose_engine(engine: str, graph: Graph, num_batches: int, device: str) -> s
         return "native"
     if not on_cpu or problem:
         return "torch"
-    return "torch" if num_batches == 1 and graph.num_nodes > AUTO_NATIVE_MAX_NODES else "native"
+    return "native" if graph.num_nodes <= AUTO_NATIVE_MAX_NODES_PER_STEP * max(num_batches, 1) else "torch"
 
 
 class TorchRunner:
