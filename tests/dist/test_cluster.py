@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import replace
 
 import numpy as np
@@ -35,6 +36,28 @@ def test_sharded_lifting_of_mda_equals_single_process(client, mda_path):
     params = init_params(expected, seed=5, dtype=torch.float64)
     a, b = evaluate(merged, params).detach().numpy(), evaluate(expected, params).detach().numpy()
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_the_key_merge_is_a_tree_on_the_workers(client, mda_path, tmp_path):
+    """5 shards of a line file, each read by its worker: 4 pairwise merges in 3 levels, all on
+    workers; the caller gets the graph of single-process dataset-scope lifting, node for node."""
+    with gzip.open(mda_path, "rt") as fh:
+        lines = [line for line in fh if line.strip()][:150]
+    path = tmp_path / "mda150.txt"
+    path.write_text("".join(lines))
+    work = resolve(path, client=client)
+    merged, report = sharded_compress(work, client, shards=5)
+    workers = set(client.nthreads())
+    assert sorted(m.level for m in report.merges) == [1, 1, 2, 3]
+    assert {m.worker for m in report.merges} <= workers and {s.worker for s in report.shards} <= workers
+    assert report.shuffle_bytes == sum(m.bytes_in for m in report.merges) > report.merged_bytes
+    assert report.merges[-1].nodes_out == merged.num_nodes < report.nodes_shards
+    expected, _ = compress(load_problem(path, PAPER_GCN).problem.graph, scope="dataset")
+    assert (merged.num_nodes, merged.num_edges) == (expected.num_nodes, expected.num_edges)
+    assert key_multiset(merged) == key_multiset(expected)
+    params = init_params(expected, seed=2, dtype=torch.float64)
+    np.testing.assert_allclose(evaluate(merged, params).detach().numpy(), evaluate(expected, params).detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_data_parallel_training_equals_single_process(client, mda_path):

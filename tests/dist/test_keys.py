@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 
 from lift.strategies import random_graphs
 from liftnn import GraphBuilder, compress, evaluate, init_params
-from liftnn.dist import KeyCollisionError, Shard, content_keys, merge_shards
+from liftnn.dist import KeyCollisionError, Shard, content_keys, merge_keyed, merge_shards
 from liftnn.graph.subgraph import select_outputs
 from liftnn.lift import exact_pass
 
@@ -60,6 +62,11 @@ def test_merging_lifted_shards_equals_lifting_the_union(gs, data):
         lifted, _ = compress(part, scope="dataset")
         shards.append(Shard(lifted, content_keys(lifted)))
     merged = merge_shards(shards)
+    tree = shards[0]
+    for right in shards[1:]:  # pairwise, nested: what the merge tree on the workers does
+        tree = merge_keyed([tree, right])
+    assert _arrays(tree.graph) == _arrays(merged)
+    np.testing.assert_array_equal(tree.keys, content_keys(merged))
     expected, _ = compress(whole, scope="dataset")
     assert (merged.num_nodes, merged.num_edges) == (expected.num_nodes, expected.num_edges)
     assert key_multiset(merged) == key_multiset(expected)
@@ -68,6 +75,12 @@ def test_merging_lifted_shards_equals_lifting_the_union(gs, data):
     a = evaluate(merged, {k: params[k] for k in merged.labels}).detach().numpy()
     b = evaluate(expected, {k: params[k] for k in expected.labels}).detach().numpy()
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * max(1.0, np.abs(b).max(initial=0.0)))
+
+
+def _arrays(g) -> list:  # noqa: ANN001
+    """Every array and table of a graph, for node-for-node equality."""
+    return [(f.name, x.tolist() if isinstance(x, np.ndarray) else x)
+            for f in fields(g) if not f.name.startswith("_") for x in [getattr(g, f.name)]]
 
 
 def _sum_graph(value: float, act: str) -> Shard:

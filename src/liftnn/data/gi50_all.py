@@ -82,6 +82,11 @@ def cell_predicate(cell: str) -> str:
     return "cl_" + re.sub(r"[^a-z0-9_]", "_", cell.lower())
 
 
+def cell_line(path: Path) -> str:
+    """The cell line of a screen file (``gi50_screen_MDA_MB_231_ATCC.txt.gz`` -> ``MDA_MB_231_ATCC``)."""
+    return re.sub(r"^gi50_screen_|\.txt(\.gz)?$", "", path.name)
+
+
 def read_gi50_screens(folder: str | Path, cells: int | None = None) -> Screens:
     """Read every ``gi50_screen_<CELL>.txt[.gz]`` file of ``folder`` (the first ``cells`` of them,
     alphabetically, if given). Each distinct molecule is parsed once, by
@@ -101,7 +106,7 @@ def read_gi50_screens(folder: str | Path, cells: int | None = None) -> Screens:
             cell.append(c)
             label.append(1.0 if sign == "+" else 0.0)
     molecules = _parse(list(ids), where, folder.name)
-    screens = Screens(molecules, tuple(re.sub(r"^gi50_screen_|\.txt(\.gz)?$", "", p.name) for p in files),
+    screens = Screens(molecules, tuple(cell_line(p) for p in files),
                       np.array(molecule, dtype=np.int64), np.array(cell, dtype=np.int64),
                       np.array(label, dtype=np.float64))
     share = np.nanmean(screens.tasks(), axis=1)
@@ -179,9 +184,15 @@ def sample_facts(screens: Screens, samples: np.ndarray) -> tuple[FactBase, Query
 def sample_template(screens: Screens, model: str = "gcn", layers: int | None = None, dim: int = 10,
                     activation: str = "sigmoid") -> DslTemplate:
     """The zoo ``model`` with one readout offset per cell line, ``predict :- {1,1} cl_<cell>``."""
-    t = molecule_template(model, node_type_predicates(screens.molecules), edge_type_predicates(screens.molecules),
-                          layers, dim, activation)
-    for cell in screens.cell_lines:
+    return cell_line_template(node_type_predicates(screens.molecules), edge_type_predicates(screens.molecules),
+                              screens.cell_lines, model, layers, dim, activation)
+
+
+def cell_line_template(atoms: list[str], bonds: list[str], cell_lines: tuple[str, ...], model: str = "gcn",
+                       layers: int | None = None, dim: int = 10, activation: str = "sigmoid") -> DslTemplate:
+    """:func:`sample_template` from the atom and bond type predicates and the cell lines."""
+    t = molecule_template(model, atoms, bonds, layers, dim, activation)
+    for cell in cell_lines:
         t += R.predict[1, 1] <= getattr(R, cell_predicate(cell))()
     return t
 
@@ -197,11 +208,16 @@ def multitask_facts(screens: Screens, molecules: np.ndarray) -> tuple[FactBase, 
 def multitask_template(screens: Screens, model: str = "gcn", layers: int | None = None, dim: int = 10,
                        activation: str = "sigmoid") -> DslTemplate:
     """The zoo ``model`` with a ``{C, dim}`` readout: one output per cell line."""
-    t = molecule_template(model, node_type_predicates(screens.molecules), edge_type_predicates(screens.molecules),
-                          layers, dim, activation)
+    return tasks_template(node_type_predicates(screens.molecules), edge_type_predicates(screens.molecules),
+                          len(screens.cell_lines), model, layers, dim, activation)
+
+
+def tasks_template(atoms: list[str], bonds: list[str], c: int, model: str = "gcn", layers: int | None = None,
+                   dim: int = 10, activation: str = "sigmoid") -> DslTemplate:
+    """:func:`multitask_template` from the atom and bond type predicates and the number ``c`` of tasks."""
+    t = molecule_template(model, atoms, bonds, layers, dim, activation)
     t.rules = [rule for rule in t.rules if rule.head.predicate != "predict"]
     last = getattr(R, f"h{DEFAULT_LAYERS[model] if layers is None else layers}")
-    c = len(screens.cell_lines)
     t += (R.predict[c, dim] <= last(V.X)) | settings(aggregation="avg")
     readout = t.predicates.get(("predict", 0))
     if readout is not None and readout.offset is not None:  # a readout bias (gine): one per task

@@ -8,6 +8,7 @@ types on integer atom ids (``car(29)``) and bonds listed in both directions
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +30,19 @@ def read_nci_gi50(path: str | Path) -> GraphSet:
     entry; a truncated or non-gzip ``.gz`` and undecodable bytes are errors too.
     """
     path = Path(path)
-    node_types: dict[str, int] = {}
-    edge_types: dict[str, int] = {}
+    return parse_nci_lines(path, enumerate(read_lines(path), start=1), {}, {})
+
+
+def parse_nci_lines(path: Path, lines: Iterable[tuple[int, str]], node_types: dict[str, int],
+                    edge_types: dict[str, int]) -> GraphSet:
+    """Parse numbered lines ``(line number, text)`` of the NCI-GI50 file ``path`` (blank lines
+    skipped). Type names are numbered in ``node_types`` / ``edge_types``, which may come
+    pre-filled (new names are added, first appearance first)."""
     ntype: list[int] = []
     ngraph: list[int] = []
     edges: list[tuple[int, int, int]] = []
     labels: list[float] = []
-    for lineno, line in enumerate(read_lines(path), start=1):
+    for lineno, line in lines:
         line = line.strip()
         if not line:
             continue

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from .api import compress_dataset, train_dataset
 from .keys import content_keys
-from .merge import KeyCollisionError, Shard, merge_shards
-from .shard import DistReport, ShardStats, sharded_compress
+from .merge import KeyCollisionError, Shard, merge_keyed, merge_shards
+from .shard import DistReport, MergeStats, ShardStats, sharded_compress
 from .train import TrainResult, TrainSpec, data_parallel_train
 from .work import Workload, resolve
 
 __all__ = [
     "DistReport",
     "KeyCollisionError",
+    "MergeStats",
     "Shard",
     "ShardStats",
     "TrainResult",
@@ -20,6 +21,7 @@ __all__ = [
     "compress_dataset",
     "content_keys",
     "data_parallel_train",
+    "merge_keyed",
     "merge_shards",
     "resolve",
     "sharded_compress",

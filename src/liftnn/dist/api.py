@@ -17,15 +17,13 @@ def compress_dataset(dataset: str | Path, workers: int = 2, address: str | None 
     """Build and lift ``dataset`` with the model of ``spec`` (see :func:`liftnn.dist.work.resolve`) in ``shards`` shards
     (default: one per worker) on a local cluster of ``workers`` processes, or on the cluster
     at ``address``; merged by content key into the dataset-lifted graph."""
-    work = resolve(dataset, spec)
     with connect(workers, address) as client:
-        return sharded_compress(work, client, shards, sample_scope)
+        return sharded_compress(resolve(dataset, spec, client=client), client, shards, sample_scope)
 
 
 def train_dataset(dataset: str | Path, train: TrainSpec, workers: int = 2, address: str | None = None,
                   spec: ModelSpec | None = None) -> TrainResult:
     """Full-batch data-parallel training of ``dataset``: one rank per worker, each on its
     shard's lifted graph, gradients all-reduced (see :mod:`liftnn.dist.train`)."""
-    work = resolve(dataset, spec)
     with connect(workers, address) as client:
-        return data_parallel_train(work, client, train)
+        return data_parallel_train(resolve(dataset, spec, client=client), client, train)

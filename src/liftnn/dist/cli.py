@@ -44,8 +44,8 @@ def cmd_compress(args: argparse.Namespace) -> dict[str, Any]:
     from ..cli.commands import model_spec
 
     _refuse(args, {"--method": "exact", "--no-prune": False, "--timing": False})
-    work = resolve(args.dataset, model_spec(args))
     with connect(args.workers or 1, args.address) as client:
+        work = resolve(args.dataset, model_spec(args), client=client)
         _, report = sharded_compress(work, client, args.shards, sample_scope=args.scope in ("sample", "both"))
     return {"dataset": {"name": work.name, "samples": work.num_samples}, "distributed": report.as_dict(),
             "runs": [{"text": report_text(report)}]}
@@ -60,12 +60,13 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:
     _refuse(args, {"--folds": 0, "--checkpoint": None, "--patience": None, "--val-fraction": None,
                    "--no-lift": False, "--device": "cpu"})
     defaults = preset(args.preset)
-    work = resolve(args.dataset, model_spec(args))
     epochs = args.epochs or defaults.epochs
-    per_epoch = 1 if args.batch_size == 0 else math.ceil(work.num_samples / args.batch_size)
-    spec = TrainSpec(steps=epochs * per_epoch, lr=args.lr or defaults.lr, optimizer=args.optimizer,
-                     loss=args.loss or defaults.loss, dtype=args.dtype, seed=args.seed, batch_size=args.batch_size)
     with connect(args.workers or 1, args.address) as client:
+        work = resolve(args.dataset, model_spec(args), client=client)
+        per_epoch = 1 if args.batch_size == 0 else math.ceil(work.num_samples / args.batch_size)
+        spec = TrainSpec(steps=epochs * per_epoch, lr=args.lr or defaults.lr, optimizer=args.optimizer,
+                         loss=args.loss or defaults.loss, dtype=args.dtype, seed=args.seed,
+                         batch_size=args.batch_size)
         result = data_parallel_train(work, client, spec)
     out = {"dataset": {"name": work.name, "samples": work.num_samples}, "train": vars(spec), "epochs": epochs,
            "losses": result.losses, "seconds": result.seconds, "steps_per_second": result.steps_per_second,

@@ -55,6 +55,14 @@ def merge_shards(shards: list[Shard]) -> Graph:
 
     Raises :class:`KeyCollisionError` if a key match is not confirmed by the full comparison.
     """
+    return merge_keyed(shards).graph
+
+
+def merge_keyed(shards: list[Shard]) -> Shard:
+    """:func:`merge_shards` with the keys of the merged nodes: itself a lifted shard, so merges
+    nest. Merging is associative: ``merge([merge([a, b]), c]) == merge([a, b, c])`` node for
+    node and in order (nodes by first occurrence, samples and name tables in shard order), which
+    lets a tree of pairwise merges on the workers give the one-pass result."""
     if not shards:
         raise ValueError("merge_shards needs at least one shard")
     gs = [s.graph for s in shards]
@@ -85,7 +93,7 @@ def merge_shards(shards: list[Shard]) -> Graph:
     shapes: dict[str, tuple[int, ...]] = {}
     for g in gs:
         shapes.update(g.shapes)
-    return Graph(
+    graph = Graph(
         node_combine=row_combine[rep_row], node_act=row_act[rep_row], node_bias=row_bias[rep_row],
         value_ptr=np.concatenate([[0], np.cumsum(nvals[rep_row])]),
         values=values[ranges(vptr[rep_row], nvals[rep_row])],
@@ -94,6 +102,7 @@ def merge_shards(shards: list[Shard]) -> Graph:
         output_sample=np.concatenate([g.output_sample + s for g, s in zip(gs, samples[:-1], strict=True)]),
         num_samples=int(samples[-1]), combines=combines, activations=acts, labels=labels, shapes=shapes,
     )
+    return Shard(graph, keys[rep_row])
 
 
 def _classes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

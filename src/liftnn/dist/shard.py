@@ -1,26 +1,34 @@
-"""Sharded build and lift: ground, neuralize and lift each shard of samples on a worker, merge by key.
+"""Sharded build and lift: each worker reads, grounds, neuralizes and lifts its shards; the
+lifted shards are merged by key in a tree of pairwise merges on the workers.
 
-The samples ``0..n-1`` are cut into contiguous shards. A worker builds its shard's graph,
-lifts it at dataset scope (within the shard), computes the content keys of the lifted nodes
-(:mod:`liftnn.dist.keys`) and sends back only the lifted shard; the client merges the lifted
-shards by key (:func:`liftnn.dist.merge.merge_shards`). A worker holds one shard's unlifted
-graph at a time; the client holds the lifted shards and the merged result.
+The samples ``0..n-1`` are cut into contiguous shards. A worker receives a shard *reader*
+(global line numbers of a line file, :mod:`liftnn.dist.source`), reads only those samples,
+builds their graph, lifts it at dataset scope (within the shard) and keys the lifted nodes
+(:mod:`liftnn.dist.keys`). The lifted shards are then merged pairwise, level by level
+(``S`` shards: ``S - 1`` merges in ``ceil(log2 S)`` levels), each merge a Dask task on the
+workers (:func:`liftnn.dist.merge.merge_keyed`; associative, so the tree gives the one-pass
+result node for node). The caller receives the final merged graph and the statistics only.
+A worker holds one shard's unlifted graph at a time, its lifted shards, and while merging
+two lifted inputs and their union (at the root: the whole lifted result).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
 
 from ..graph import Graph
 from ..lift import compress
+from ..logic import Template
 from .cluster import peak_rss, worker_addresses, worker_name
 from .keys import content_keys
-from .merge import Shard, merge_shards
-from .work import Workload
+from .merge import Shard, merge_keyed
+from .source import ShardReader
+from .work import Workload, build_shard
 
 
 @dataclass
@@ -42,8 +50,25 @@ class ShardStats:
 
 
 @dataclass
+class MergeStats:
+    """One pairwise merge on a worker: its level in the tree, input and output nodes and bytes, seconds."""
+
+    level: int
+    worker: str
+    nodes_in: int
+    nodes_out: int
+    bytes_in: int
+    bytes_out: int
+    seconds: float
+    peak_rss_bytes: int
+
+
+@dataclass
 class DistReport:
-    """A sharded lift: totals, the merge, and every shard's :class:`ShardStats`."""
+    """A sharded lift: totals, the merge, every shard's :class:`ShardStats` and every merge's
+    :class:`MergeStats`. ``merge_seconds``: worker seconds of all merges; ``shuffle_bytes``: the
+    bytes that enter the merges (the lifted shards and inner merge results with their keys, an
+    upper bound on what crosses the network); ``merged_bytes``: the result the caller receives."""
 
     workers: int
     samples: int
@@ -57,6 +82,7 @@ class DistReport:
     shuffle_bytes: int
     merged_bytes: int
     shards: list[ShardStats] = field(default_factory=list)
+    merges: list[MergeStats] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
@@ -79,23 +105,49 @@ def shard_ranges(n: int, shards: int) -> list[np.ndarray]:
     return [ids for ids in np.array_split(np.arange(n, dtype=np.int64), shards) if ids.size]
 
 
-def lift_shard(work: Workload, ids: np.ndarray, shard: int = 0, sample_scope: bool = False) -> tuple[Shard, ShardStats]:
-    """Build, lift (dataset scope within the shard) and key the samples ``ids`` (runs on a worker)."""
+def lift_shard(template: Template, reader: ShardReader, shard: int = 0,
+               sample_scope: bool = False) -> tuple[Shard, ShardStats]:
+    """Read, build, lift (dataset scope within the shard) and key one shard (runs on a worker)."""
     t0 = time.perf_counter()
-    graph = work.build(ids)
+    graph = build_shard(template, reader)
     t1 = time.perf_counter()
     lifted, _ = compress(graph, scope="dataset")
     result = Shard(lifted, content_keys(lifted))
     t2 = time.perf_counter()
     per_sample = compress(graph, scope="sample")[0].num_nodes if sample_scope else None
-    stats = ShardStats(shard, worker_name(), int(ids.size), graph.num_nodes, graph.num_edges, per_sample,
+    stats = ShardStats(shard, worker_name(), reader.num_samples, graph.num_nodes, graph.num_edges, per_sample,
                        lifted.num_nodes, lifted.num_edges, t1 - t0, t2 - t1, peak_rss(), result.nbytes)
     return result, stats
 
 
+def merge_pair(left: Shard, right: Shard, level: int) -> tuple[Shard, MergeStats]:
+    """Merge two lifted shards by key (runs on a worker; a level of the merge tree)."""
+    t0 = time.perf_counter()
+    merged = merge_keyed([left, right])
+    stats = MergeStats(level, worker_name(), left.graph.num_nodes + right.graph.num_nodes, merged.graph.num_nodes,
+                       left.nbytes + right.nbytes, merged.nbytes, time.perf_counter() - t0, peak_rss())
+    return merged, stats
+
+
+def tree_merge(client: Any, shards: list[Any]) -> tuple[Any, list[Any]]:  # noqa: ANN401
+    """Futures of the merged shard and of every merge's :class:`MergeStats`: ``shards``
+    (futures of lifted shards, in order) merged pairwise, neighbours first, level by level."""
+    stats = []
+    level = 0
+    while len(shards) > 1:
+        level += 1
+        nxt = []
+        for i in range(0, len(shards) - 1, 2):
+            pair = client.submit(merge_pair, shards[i], shards[i + 1], level, pure=False)
+            nxt.append(client.submit(itemgetter(0), pair, pure=False))
+            stats.append(client.submit(itemgetter(1), pair, pure=False))
+        shards = nxt + shards[len(shards) - len(shards) % 2:]
+    return shards[0], stats
+
+
 def sharded_compress(work: Workload, client: Any, shards: int | None = None,  # noqa: ANN401
                      sample_scope: bool = False) -> tuple[Graph, DistReport]:
-    """Lift ``work`` in shards on the cluster of ``client`` and merge them by key.
+    """Lift ``work`` in shards on the cluster of ``client`` and merge them by key on the workers.
 
     ``shards`` defaults to the number of workers. The result is the graph that
     ``compress(work.build(all samples), scope="dataset")`` gives, node for node.
@@ -106,19 +158,20 @@ def sharded_compress(work: Workload, client: Any, shards: int | None = None,  # 
     if not workers:
         raise RuntimeError("the cluster has no workers")
     ranges = shard_ranges(work.num_samples, shards or workers)
-    remote = client.scatter(work, broadcast=True)
-    futures = [client.submit(lift_shard, remote, ids, i, sample_scope, pure=False) for i, ids in enumerate(ranges)]
-    results = client.gather(futures)
-    t1 = time.perf_counter()
-    merged = merge_shards([s for s, _ in results])
+    template = client.scatter(work.template, broadcast=True)
+    lifted = [client.submit(lift_shard, template, work.shard(ids), i, sample_scope, pure=False)
+              for i, ids in enumerate(ranges)]
+    root, merge_futures = tree_merge(client, [client.submit(itemgetter(0), f, pure=False) for f in lifted])
+    stats = client.gather([client.submit(itemgetter(1), f, pure=False) for f in lifted])
+    merged = client.submit(attrgetter("graph"), root, pure=False).result()
+    merges = client.gather(merge_futures)
     t2 = time.perf_counter()
-    stats = [st for _, st in results]
     report = DistReport(
         workers=workers, samples=work.num_samples,
         nodes_before=sum(s.nodes for s in stats), edges_before=sum(s.edges for s in stats),
         nodes_shards=sum(s.nodes_lifted for s in stats),
         nodes_after=merged.num_nodes, edges_after=merged.num_edges,
-        seconds=t2 - t0, merge_seconds=t2 - t1, shuffle_bytes=sum(s.sent_bytes for s in stats),
-        merged_bytes=Shard(merged, np.zeros((merged.num_nodes, 2), np.uint64)).nbytes, shards=stats,
+        seconds=t2 - t0, merge_seconds=sum(m.seconds for m in merges), shuffle_bytes=sum(m.bytes_in for m in merges),
+        merged_bytes=Shard(merged, np.zeros((merged.num_nodes, 2), np.uint64)).nbytes, shards=stats, merges=merges,
     )
     return merged, report

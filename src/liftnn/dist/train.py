@@ -34,12 +34,14 @@ from ..engine import evaluate
 from ..graph import Graph
 from ..graph.subgraph import select_outputs
 from ..lift import compress
+from ..logic import Template
 from ..logic.weights import number_weights
 from ..train.loop import DTYPES, TrainConfig, make_optimizer
 from ..train.metrics import loss_fn
 from .cluster import peak_rss, worker_addresses, worker_name
 from .shard import shard_ranges
-from .work import Workload
+from .source import ShardReader
+from .work import Workload, build_shard
 
 
 @dataclass(frozen=True)
@@ -107,33 +109,35 @@ def shard_share(loss: str, y: torch.Tensor, t: torch.Tensor, scale: float) -> to
     return loss_fn(loss, y, t) * scale
 
 
-def train_rank(work: Workload, ids: np.ndarray, rank: int, world: int, init_method: str,
-               params: dict[str, tuple[np.ndarray, bool]], spec: TrainSpec) -> dict[str, Any]:
-    """One rank (runs on a worker): build and lift its shard ``ids`` (a contiguous range), then
-    ``spec.steps`` all-reduced steps over :func:`batch_schedule`."""
+def train_rank(template: Template, reader: ShardReader, targets: np.ndarray, lo: int, n: int, rank: int, world: int,
+               init_method: str, params: dict[str, tuple[np.ndarray, bool]], spec: TrainSpec,
+               denominators: np.ndarray) -> dict[str, Any]:
+    """One rank (runs on a worker): read, build and lift its shard (the samples ``lo..lo+k-1`` of
+    ``n``, ``targets`` theirs), then ``spec.steps`` all-reduced steps over :func:`batch_schedule`;
+    ``denominators[s]`` is step ``s``'s ``|B|`` (``m_B`` for multi-task targets)."""
     import torch.distributed as dist
 
     torch.set_num_threads(1)
     dtype = DTYPES[spec.dtype]
     t0 = time.perf_counter()
-    raw = work.build(ids)
+    raw = build_shard(template, reader)
     graph, _ = compress(raw, scope="dataset")
-    targets = np.asarray(work.targets, dtype=np.float64)
     p = {k: torch.tensor(v, dtype=dtype, requires_grad=g) for k, (v, g) in params.items()}
     learnable = [v for v in p.values() if v.requires_grad]
     opt = make_optimizer(TrainConfig(lr=spec.lr, optimizer=spec.optimizer), learnable)
-    schedule = batch_schedule(work.num_samples, spec.batch_size, spec.steps, spec.seed)
-    parts: dict[int, tuple[Graph, torch.Tensor, float]] = {}  # a batch's part of this shard, by batch identity
+    schedule = batch_schedule(n, spec.batch_size, spec.steps, spec.seed)
+    parts: dict[int, tuple[Graph | None, torch.Tensor, int]] = {}  # a batch's part of this shard, by batch identity
     build_seconds = time.perf_counter() - t0
     dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world,
                             timeout=timedelta(seconds=300))
     losses = []
     try:
         t1 = time.perf_counter()
-        for batch in schedule:
+        for step, batch in enumerate(schedule):
             if id(batch) not in parts:
-                parts[id(batch)] = _part(graph, targets, batch, ids, dtype)
-            sub, t, scale = parts[id(batch)]
+                parts[id(batch)] = _part(graph, targets, batch - lo, dtype)
+            sub, t, mine = parts[id(batch)]
+            scale = 1.0 / denominators[step] if targets.ndim == 2 else mine / denominators[step]
             opt.zero_grad(set_to_none=True)
             share = shard_share(spec.loss, evaluate(sub, p), t, scale) if sub is not None else None
             if share is not None:
@@ -153,18 +157,18 @@ def train_rank(work: Workload, ids: np.ndarray, rank: int, world: int, init_meth
     finally:
         dist.destroy_process_group()
     return {"params": {k: v.detach().numpy() for k, v in p.items()}, "losses": losses, "seconds": seconds,
-            "rank": rank, "worker": worker_name(), "samples": int(ids.size), "nodes": raw.num_nodes,
+            "rank": rank, "worker": worker_name(), "samples": reader.num_samples, "nodes": raw.num_nodes,
             "nodes_lifted": graph.num_nodes, "build_seconds": build_seconds, "peak_rss_bytes": peak_rss()}
 
 
-def _part(graph: Graph, targets: np.ndarray, batch: np.ndarray, ids: np.ndarray,
-          dtype: torch.dtype) -> tuple[Graph | None, torch.Tensor, float]:
-    """The part of ``batch`` in the shard ``ids`` (output ``i`` of ``graph`` is sample ``ids[i]``):
-    its sub-graph (``None`` if empty), targets and loss scale (see :func:`shard_share`)."""
-    mine = np.flatnonzero(np.isin(ids, batch, assume_unique=True))
-    scale = 1.0 / np.isfinite(targets[batch]).sum() if targets.ndim == 2 else mine.size / batch.size
+def _part(graph: Graph, targets: np.ndarray, local: np.ndarray,
+          dtype: torch.dtype) -> tuple[Graph | None, torch.Tensor, int]:
+    """The part of a batch in this shard (``local``: the batch's sample ids minus the shard's
+    first; output ``i`` of ``graph`` is the shard's sample ``i``): its sub-graph (``None`` if
+    empty), targets and size."""
+    mine = local[(local >= 0) & (local < graph.num_outputs)]
     sub = None if not mine.size else graph if mine.size == graph.num_outputs else select_outputs(graph, mine)
-    return sub, torch.as_tensor(targets[ids[mine]], dtype=dtype), float(scale)
+    return sub, torch.as_tensor(targets[mine], dtype=dtype), int(mine.size)
 
 
 def _free_port() -> int:
@@ -183,10 +187,11 @@ def data_parallel_train(work: Workload, client: Any, spec: TrainSpec,  # noqa: A
     targets = np.asarray(work.targets, dtype=np.float64)
     if targets.ndim == 1 and not np.all(np.isfinite(targets)):
         raise ValueError(f"{work.name}: sample {int(np.flatnonzero(~np.isfinite(targets))[0])} has no target")
-    empty = [i for i, b in enumerate(batch_schedule(work.num_samples, spec.batch_size, spec.steps, spec.seed))
-             if not np.isfinite(targets[b]).any()]
-    if empty:
-        raise ValueError(f"{work.name}: the batch of step {empty[0]} has no target")
+    schedule = batch_schedule(work.num_samples, spec.batch_size, spec.steps, spec.seed)
+    denominators = np.array([np.isfinite(targets[b]).sum() if targets.ndim == 2 else b.size for b in schedule],
+                            dtype=np.float64)
+    if not denominators.all():
+        raise ValueError(f"{work.name}: the batch of step {int(np.flatnonzero(denominators == 0)[0])} has no target")
     addresses = worker_addresses(client)
     ranges = shard_ranges(work.num_samples, len(addresses))
     world = len(ranges)
@@ -194,9 +199,10 @@ def data_parallel_train(work: Workload, client: Any, spec: TrainSpec,  # noqa: A
     init = {k: (v.detach().cpu().numpy().astype(np.float64), bool(v.requires_grad)) for k, v in params.items()}
     host = urlparse(addresses[0]).hostname or "127.0.0.1"
     port = client.submit(_free_port, workers=[addresses[0]], pure=False).result()
-    remote = client.scatter(work, broadcast=True)
+    template = client.scatter(work.template, broadcast=True)
     futures = [
-        client.submit(train_rank, remote, ids, r, world, f"tcp://{host}:{port}", init, spec,
+        client.submit(train_rank, template, work.shard(ids), targets[ids], int(ids[0]), work.num_samples, r, world,
+                      f"tcp://{host}:{port}", init, spec, denominators,
                       workers=[addresses[r]], allow_other_workers=False, pure=False)
         for r, ids in enumerate(ranges)
     ]
