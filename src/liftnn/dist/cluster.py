@@ -20,9 +20,10 @@ def _require() -> Any:  # noqa: ANN401
 
 
 @contextmanager
-def connect(workers: int = 2, address: str | None = None) -> Iterator[Any]:
+def connect(workers: int = 2, address: str | None = None, memory_limit: str | int = 0) -> Iterator[Any]:
     """A ``distributed.Client``: joined to the scheduler at ``address``, or to a fresh local
-    cluster of ``workers`` single-threaded worker processes (closed on exit)."""
+    cluster of ``workers`` single-threaded worker processes (closed on exit), each restarted
+    by its nanny past ``memory_limit`` (e.g. ``"6GiB"``; 0: no limit)."""
     distributed = _require()
     if address is not None:
         with distributed.Client(address, timeout="30s") as client:
@@ -31,7 +32,7 @@ def connect(workers: int = 2, address: str | None = None) -> Iterator[Any]:
     if workers < 1:
         raise ValueError(f"--workers must be >= 1, got {workers}")
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  memory_limit=0, silence_logs=logging.ERROR) as cluster, \
+                                  memory_limit=memory_limit, silence_logs=logging.ERROR) as cluster, \
             distributed.Client(cluster) as client:
         client.wait_for_workers(workers, timeout=120)
         yield client
