@@ -169,12 +169,12 @@ def load_problem(dataset: str | Path | GraphSet | KnowledgeBase, spec: ModelSpec
 
 
 def _zoo_graph_template(data: GraphSet, spec: ModelSpec) -> Template:
-    """A zoo model over ``data``; real-valued features enter as ``h0(X) <= {dim, F} feat(X)``
+    """A zoo model over ``data`` (one output per task); real-valued features enter as ``h0(X) <= {dim, F} feat(X)``
     (and, for models with bond embeddings, ``bond_embed(B) <= {dim, F_e} edge_feat(B)``)."""
     from .logic.dsl import R, V
 
     template = molecule_template(spec.model, node_type_predicates(data), edge_type_predicates(data), spec.layers,
-                                 spec.dim, spec.activation)
+                                 spec.dim, spec.activation, outputs=data.num_tasks)
     if data.node_features is not None:
         template += R.h0(V.X)[spec.dim, data.node_features.shape[1]] <= R.feat(V.X)
     if data.edge_features is not None and spec.model in ("gcn_bonds", "gine"):

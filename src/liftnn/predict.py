@@ -60,6 +60,8 @@ class Model:
             raise ValueError(f"{loaded.problem.name}: only template models can be saved and reloaded "
                              "(the mp builder has no template)")
         meta: dict = {"name": loaded.problem.name, "loss": config.get("loss", "mse"), "kind": "examples"}
+        if loaded.problem.targets.ndim == 2:
+            meta["tasks"] = int(loaded.problem.targets.shape[1])
         kb_train = None
         if loaded.kb is not None:
             meta.update(kind="kb", entities=list(loaded.kb.entities), relations=list(loaded.kb.relations))
@@ -127,22 +129,30 @@ class Model:
         return y.double().cpu().numpy()
 
     def predict(self, data: object) -> np.ndarray:
-        """Predicted values: the class (0/1, or the argmax for cross-entropy) per sample."""
-        y = self.outputs(data)
+        """Predicted values: the class (0/1, or the argmax for cross-entropy) per sample; for a
+        multi-task model ``[samples, T]``, 0/1 per task."""
+        return self._classes(self.outputs(data))
+
+    def _classes(self, y: np.ndarray) -> np.ndarray:
+        if self.meta.get("tasks"):
+            return (y > 0.5).astype(np.int64)
         return (y[:, 0] > 0.5).astype(np.int64) if y.shape[1] == 1 else y.argmax(1)
 
     def predict_table(self, data: object) -> Table:
-        """:meth:`outputs` and :meth:`predict` as a table (with the data's labels, where it has them)."""
+        """:meth:`outputs` and :meth:`predict` as a table (with the data's labels, where it has them; a
+        multi-task model has a score, a prediction and a label column per task, an unmeasured label empty)."""
         (facts, queries), labels = self._network(data)
         y = self._evaluate(facts, queries)
-        cls = (y[:, 0] > 0.5).astype(np.int64) if y.shape[1] == 1 else y.argmax(1)
+        cls = self._classes(y).reshape(y.shape[0], -1)
         score_cols = ["score"] if y.shape[1] == 1 else [f"score_{i}" for i in range(y.shape[1])]
-        columns = ["sample", *score_cols, "predicted"] + (["label"] if labels is not None else [])
+        suffix = [""] if cls.shape[1] == 1 else [f"_{k}" for k in range(cls.shape[1])]
+        columns = ["sample", *score_cols, *(f"predicted{s}" for s in suffix)]
+        columns += [f"label{s}" for s in suffix] if labels is not None else []
         rows = []
         for i in range(y.shape[0]):
-            row: list[object] = [queries.where[i], *(float(v) for v in y[i]), int(cls[i])]
+            row: list[object] = [queries.where[i], *(float(v) for v in y[i]), *(int(c) for c in cls[i])]
             if labels is not None:
-                row.append(float(labels[i]))
+                row += [None if np.isnan(v) else float(v) for v in np.atleast_1d(labels[i])]
             rows.append(row)
         return Table(columns, rows)
 

@@ -17,7 +17,9 @@ class GraphSet:
         edge_index: ``int64[2, m]`` directed edges ``(source, target)`` (global node ids;
             an undirected bond appears in both directions).
         edge_type: ``int64[m]`` index into :attr:`edge_types` (e.g. a bond type).
-        y: ``float64[G]`` the graph labels.
+        y: ``float64[G]`` the graph labels, or ``float64[G, T]`` for ``T`` tasks per graph, where
+            NaN marks a value that was not measured (masked out of training losses and metrics;
+            a single label per graph must be finite).
         node_types, edge_types: the type names.
         name: where the set came from.
         node_features: optional ``float64[n, F]`` real-valued node features (e.g. PyG's
@@ -40,13 +42,15 @@ class GraphSet:
         """Consistency of the arrays: shapes, id ranges, graphs in order and none without nodes."""
         n, m, g = self.node_type.shape[0], self.edge_type.shape[0], self.y.shape[0]
         where = self.name or "GraphSet"
-        if self.graph.shape != (n,) or self.edge_index.shape != (2, m) or self.y.ndim != 1:
+        if self.graph.shape != (n,) or self.edge_index.shape != (2, m) or self.y.ndim not in (1, 2):
             raise ValueError(f"{where}: inconsistent GraphSet array shapes (node_type {self.node_type.shape}, "
                              f"graph {self.graph.shape}, edge_index {self.edge_index.shape}, edge_type "
                              f"{self.edge_type.shape}, y {self.y.shape})")
         if g == 0:
             raise ValueError(f"{where}: the dataset is empty")
-        if not np.all(np.isfinite(self.y)):
+        if self.y.ndim == 2:
+            _check_tasks(self.y, where)
+        elif not np.all(np.isfinite(self.y)):
             raise ValueError(f"{where}: graph {int(np.flatnonzero(~np.isfinite(self.y))[0])} has a non-finite label")
         if m and (self.edge_index.min() < 0 or self.edge_index.max() >= n):
             raise ValueError(f"{where}: an edge refers to a node that does not exist")
@@ -70,6 +74,11 @@ class GraphSet:
                 raise ValueError(f"{where}: {what} {row} has a non-finite (NaN or infinite) feature")
 
     @property
+    def num_tasks(self) -> int:
+        """Labels per graph: 1, or ``T`` for multi-task ``y[G, T]``."""
+        return 1 if self.y.ndim == 1 else int(self.y.shape[1])
+
+    @property
     def num_graphs(self) -> int:
         return int(self.y.shape[0])
 
@@ -90,6 +99,7 @@ class GraphSet:
             "node_types": len(self.node_types),
             "edge_types": len(self.edge_types),
             "positive": int((self.y > 0.5).sum()),
+            **({} if self.y.ndim == 1 else {"tasks": self.num_tasks, "measured": int((~np.isnan(self.y)).sum())}),
             **({} if self.node_features is None else {"node_features": int(self.node_features.shape[1])}),
             **({} if self.edge_features is None else {"edge_features": int(self.edge_features.shape[1])}),
         }
@@ -116,3 +126,10 @@ class GraphSet:
             node_features=None if self.node_features is None else self.node_features[keep],
             edge_features=None if self.edge_features is None else self.edge_features[e],
         )
+
+
+def _check_tasks(y: np.ndarray, where: str) -> None:
+    """Multi-task labels: NaN (not measured) allowed, infinities not."""
+    inf = np.argwhere(np.isinf(y))
+    if inf.size:
+        raise ValueError(f"{where}: graph {int(inf[0, 0])} has an infinite label on task {int(inf[0, 1])}")

@@ -7,9 +7,12 @@ What each field becomes (decided over the whole dataset, so every graph agrees):
   kept as real-valued ``node_features`` (valued leaves; equal rows still lift
   together), with all nodes of one type ``node``. No ``x``: one type ``node``.
 * ``edge_attr``: likewise edge types (``e0``, ...) or real-valued ``edge_features``.
-* ``y``: one number per graph (a class index, or 0/1).
+* ``y``: one number per graph (a class index, or 0/1), or one row ``[1, T]`` per graph
+  for ``T`` tasks (PyG's layout for multi-task graph targets; the dataset's ``y`` is then
+  ``[num_graphs, T]``). In a multi-task ``y`` NaN means "not measured": such entries are
+  masked out of the loss and the metrics. A single label must be finite.
 
-NaN or infinite values, and arrays whose sizes disagree (``x`` rows against
+NaN or infinite features, infinite labels, and arrays whose sizes disagree (``x`` rows against
 ``num_nodes``, ``edge_attr`` rows against edges, edges naming absent nodes), are
 errors naming the graph and the field.
 """
@@ -67,16 +70,14 @@ def from_pyg(graphs: Iterable, name: str = "pyg") -> GraphSet:
                                  f"{'nodes' if field == 'x' else 'edges'}")
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{where}: {field} holds NaN or infinite values")
-        if y is None or y.size != 1:
-            raise ValueError(f"{where}: y must hold one label per graph, got "
-                             f"{'none' if y is None else f'shape {tuple(y.shape)}'}")
-        if not np.isfinite(y).all():
-            raise ValueError(f"{where}: y is NaN or infinite")
+        row = _label(y, where)
+        if ys and row.size != ys[0].size:
+            raise ValueError(f"{where}: y has {row.size} task(s) but graph 0 has {ys[0].size}")
         xs.append(None if x is None else x.reshape(n, -1))
         attrs.append(None if ea is None else ea.reshape(m, -1))
         edges.append(ei.astype(np.int64) + offset)
         graph_of.append(np.full(n, g, np.int64))
-        ys.append(float(y.reshape(-1)[0]))
+        ys.append(row)
         offset += n
     if not ys:
         raise ValueError(f"{name}: the dataset is empty")
@@ -85,8 +86,24 @@ def from_pyg(graphs: Iterable, name: str = "pyg") -> GraphSet:
     edge_index = np.concatenate(edges, axis=1)
     node_type, node_types, node_features = _types_or_features(x_all, offset, "t")
     edge_type, edge_types, edge_features = _types_or_features(ea_all, edge_index.shape[1], "e")
-    return GraphSet(node_type, np.concatenate(graph_of), edge_index, edge_type, np.asarray(ys, np.float64),
+    y_all = np.stack(ys) if ys[0].size > 1 else np.concatenate(ys)
+    return GraphSet(node_type, np.concatenate(graph_of), edge_index, edge_type, y_all,
                     node_types, edge_types, name, node_features, edge_features)
+
+
+def _label(y: np.ndarray | None, where: str) -> np.ndarray:
+    """A graph's ``y`` as ``float64[1]`` (one label, finite) or ``float64[T]`` (a ``[1, T]`` multi-task row:
+    NaN = not measured; infinities are errors)."""
+    if y is None or not (y.size == 1 or (y.ndim == 2 and y.shape[0] == 1)):
+        raise ValueError(f"{where}: y must hold one label per graph, or one row [1, T] for T tasks, got "
+                         f"{'none' if y is None else f'shape {tuple(y.shape)}'}")
+    row = y.reshape(-1).astype(np.float64)
+    if row.size == 1 and not np.isfinite(row[0]):
+        raise ValueError(f"{where}: y is NaN or infinite (only a multi-task row [1, T] may mark an unmeasured "
+                         "task with NaN)")
+    if np.isinf(row).any():
+        raise ValueError(f"{where}: y holds an infinite value (task {int(np.flatnonzero(np.isinf(row))[0])})")
+    return row
 
 
 def _stack(parts: list[np.ndarray | None], field: str, name: str) -> np.ndarray | None:

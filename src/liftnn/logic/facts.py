@@ -81,7 +81,8 @@ def _first_index(table: np.ndarray, uniq: np.ndarray) -> np.ndarray:
 @dataclass
 class QuerySet:
     """``sig[q]`` predicate of each query, ``rows[q]`` its ground atom (example id first),
-    ``target[q]`` its value (NaN when unlabelled; vectors are not supported as targets)."""
+    ``target[q]`` its value (NaN when unlabelled); graph sets with multi-task labels give
+    ``target[q, k]`` per task (NaN: not measured). Query files hold one number per query."""
 
     signatures: list[Signature]
     rows: list[np.ndarray]

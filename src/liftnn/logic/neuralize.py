@@ -49,7 +49,8 @@ class UnderivableQueryError(ValueError):
 class Network:
     """A neuralized dataset: the graph, its weights and the query targets (``[O]``);
     ``origin[i]`` indexes :attr:`sources`, the file:line that made node ``i``; ``helpers``
-    are the nodes that are not neurons of the reference (see the module docstring)."""
+    are the nodes that are not neurons of the reference (see the module docstring);
+    ``query_sources[q]`` is the file:line of query ``q`` (output ``q``)."""
 
     graph: Graph
     weights: WeightTable
@@ -59,6 +60,7 @@ class Network:
     origin: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     sources: list[str] = field(default_factory=list)
     helpers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    query_sources: list[str] = field(default_factory=list)
 
     def where(self, node: int) -> str:
         """The file:line that made ``node``."""
@@ -248,7 +250,7 @@ def neuralize(grounding: Grounding, allow_underivable: bool = False) -> Network:
     stats = {**grounding.facts.stats(), **grounding.stats(), "neurons": graph.num_nodes - len(helpers)}
     product_nodes = np.concatenate(products) if products else np.zeros(0, np.int64)
     return Network(graph, weights, grounding.queries.target, stats, product_nodes, origin, origins.sources,
-                   np.array(sorted(helpers), dtype=np.int64))
+                   np.array(sorted(helpers), dtype=np.int64), list(grounding.queries.where))
 
 
 def _combine(combination: str | None) -> str:

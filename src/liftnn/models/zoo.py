@@ -19,7 +19,8 @@ kbe        knowledge bases: a relational GCN over entity embeddings and an MLP s
            each queried triple ``predict(S, R, O)``
 =========  ===========================================================================
 
-Readout (molecules): ``predict = sigmoid(W · avg_X h_L(X))``.
+Readout (molecules): ``predict = sigmoid(W · avg_X h_L(X))``; with ``outputs = T`` (multi-task
+targets) ``W`` is ``T×d`` and ``predict`` a ``T``-vector, one probability per task.
 """
 
 from __future__ import annotations
@@ -37,14 +38,17 @@ def _embed(t: DslTemplate, node_types: Sequence[str], dim: int, name: str = "h0"
         t += getattr(R, name)(V.X)[dim, 1] <= getattr(R, typ)(V.X)
 
 
-def _readout(t: DslTemplate, last: str, dim: int, bias: bool = False) -> None:
-    t += (R.predict[1, dim] <= getattr(R, last)(V.X)) | settings(aggregation="avg")
-    t += R.predict / 0 | (settings(activation="sigmoid", offset=(1,)) if bias else settings(activation="sigmoid"))
+def _readout(t: DslTemplate, last: str, dim: int, bias: bool = False, outputs: int = 1) -> None:
+    t += (R.predict[outputs, dim] <= getattr(R, last)(V.X)) | settings(aggregation="avg")
+    t += R.predict / 0 | (settings(activation="sigmoid", offset=(outputs,)) if bias else
+                          settings(activation="sigmoid"))
 
 
 def molecule_template(model: str, node_types: Sequence[str], edge_types: Sequence[str] = (),
-                      layers: int | None = None, dim: int = 10, activation: str = "sigmoid") -> DslTemplate:
-    """A zoo model over the molecule fact encoding (see the module docstring)."""
+                      layers: int | None = None, dim: int = 10, activation: str = "sigmoid",
+                      outputs: int = 1) -> DslTemplate:
+    """A zoo model over the molecule fact encoding (see the module docstring); ``outputs``: the width of
+    ``predict`` (one column per task)."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; the zoo has {list(MODELS)} (and kbe for knowledge bases)")
     layers = DEFAULT_LAYERS[model] if layers is None else layers
@@ -82,7 +86,7 @@ def molecule_template(model: str, node_types: Sequence[str], edge_types: Sequenc
         else:  # graphlets
             t += (h(V.X) <= (prev(V.X)[dim, dim], prev(V.Y)[dim, dim], prev(V.Z)[dim, dim],
                              R.bond(V.X, V.Y, V.B1), R.bond(V.Y, V.Z, V.B2))) | settings(activation=activation)
-    _readout(t, f"h{layers}", dim, bias=model == "gine")
+    _readout(t, f"h{layers}", dim, bias=model == "gine", outputs=outputs)
     return t
 
 
