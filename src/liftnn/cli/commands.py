@@ -1,21 +1,24 @@
 """The work of each ``liftnn`` command: ``cmd_<name>(args) -> dict`` (printed by
-:mod:`liftnn.cli.output`, or as JSON with ``--json``)."""
+:mod:`liftnn.cli.output`, or as JSON with ``--json``).
+
+Each command imports what it needs, so light ones (``liftnn datasets``) never import torch."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-import torch
-from tqdm import tqdm
+if TYPE_CHECKING:
+    import torch
 
-from .. import compress, verify
-from ..engine.timing import forward_backward_seconds
-from ..pipeline import ModelSpec, load_problem
+    from ..pipeline import ModelSpec
 
 
 def check_device(name: str) -> torch.device:
     """``torch.device(name)``, or ``ValueError`` naming ``--device`` when it is malformed or absent here."""
+    import torch
+
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError):
@@ -35,6 +38,8 @@ def check_device(name: str) -> torch.device:
 
 
 def model_spec(args: argparse.Namespace) -> ModelSpec:
+    from ..pipeline import ModelSpec
+
     return ModelSpec(args.model, args.layers, args.dim, args.act, seed=args.seed, preset=args.preset,
                      allow_underivable=args.allow_underivable)
 
@@ -44,18 +49,27 @@ def _quiet(args: argparse.Namespace) -> bool:
 
 
 def cmd_info(args: argparse.Namespace) -> dict:
+    from ..pipeline import load_problem
+
     loaded = load_problem(args.dataset, model_spec(args))
     return {**loaded.stats, "graph": loaded.problem.graph.summary()}
 
 
 def cmd_compress(args: argparse.Namespace) -> dict:
+    import torch
+    from tqdm import tqdm
+
+    from .. import compress, verify
+    from ..engine.timing import forward_backward_seconds
+    from ..pipeline import load_problem
+
     loaded = load_problem(args.dataset, model_spec(args))
     problem = loaded.problem
     graph = problem.graph
     scopes = ["sample", "dataset"] if args.scope == "both" else [args.scope]
     result: dict = {**loaded.stats, "graph": graph.summary(), "runs": []}
     params = problem.init(args.seed, torch.float32, None)
-    target = torch.tensor(problem.targets, dtype=torch.float32)[:, None]
+    target = torch.nan_to_num(torch.tensor(problem.targets, dtype=torch.float32)).reshape(problem.num_samples, -1)
     if args.timing:
         result["unlifted_seconds"] = forward_backward_seconds(graph, params, target)
     for scope in tqdm(scopes, desc="lifting", disable=_quiet(args), leave=False):
@@ -79,6 +93,8 @@ def cmd_compress(args: argparse.Namespace) -> dict:
 
 
 def cmd_train(args: argparse.Namespace) -> dict:
+    from tqdm import tqdm
+
     from ..api import fit
 
     check_device(args.device)

@@ -29,12 +29,15 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .download import fetch
 from .graphs import GraphSet
-from .kb import KnowledgeBase, read_triples
 from .nci import read_nci_gi50
 from .tu import read_tu
+
+if TYPE_CHECKING:  # the triples reader imports the template machinery (and torch): only when a KB is read
+    from .kb import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ def load(dataset: str | Path) -> GraphSet | KnowledgeBase:
     Paths: a TUDataset folder, a folder with ``train.txt`` triples, an NCI-GI50
     line file, a ``.csv`` of SMILES (columns ``smiles``, ``label``) or an ``.sdf``.
     """
+    from .kb import read_triples
+
     key = str(dataset).upper()
     if key in DOWNLOADABLE and not Path(dataset).exists():
         return read_tu(fetch(key), key)
