@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,3 +44,21 @@ def test_value_clash_warning_is_one_clean_line(tmp_path: Path) -> None:
     assert len(lines) == 1, out.stderr  # no source line ("warnings.warn(...)"), no file:line prefix
     assert lines[0].startswith("liftnn: warning: value lifting merged 2 node(s) that exact lifting keeps apart")
     assert "lifting.py" not in out.stderr and "ValueClashWarning" not in out.stderr
+
+
+def test_bench_quick_runs_on_a_fresh_machine(tmp_path: Path) -> None:
+    """No shared data folder: ``LIFTNN_DATA`` names an empty one, and the working directory has no
+    ``../shared``; the smoke run uses only what installed packages ship."""
+    empty, cwd = tmp_path / "no-data", tmp_path / "work" / "fresh"
+    empty.mkdir()
+    cwd.mkdir(parents=True)
+    env = {**os.environ, "LIFTNN_DATA": str(empty)}
+    out = _run([*LIFTNN, "bench", "quick", "--out", str(tmp_path / "out"), "--json"], cwd=cwd, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)["experiments"]
+    assert "shared data folder" in result["table1"]["skipped"]  # Table 1 needs the NCI-GI50 set: said, not failed
+    for name in ("lifting", "digits", "accuracy"):
+        assert result[name]["quick"] and (tmp_path / "out" / "quick" / name / f"{name}.json").is_file()
+    assert result["lifting"]["sets"][0]["set"] == "MUTAG"
+    assert all(c["max_test_accuracy_diff"] < 1e-6 for c in result["accuracy"]["cases"])  # lossless lifting
+    assert not any(empty.iterdir()) and not (tmp_path / "work" / "shared").exists()
