@@ -66,9 +66,9 @@ def measure(path: Path | str) -> dict:
     return row
 
 
-def _markdown(rows: list[dict], mean: dict, seconds: float) -> str:
+def _markdown(rows: list[dict], mean: dict, seconds: float, sets: str = "the NCI-GI50 sets") -> str:
     lines = [
-        "## Exact lifting over the NCI-GI50 sets",
+        f"## Exact lifting over {sets}",
         "",
         f"2-layer GCN (zoo template, dim {DIM}); neurons of the unlifted network and after exact lifting within "
         "each molecule (sample scope) and across the whole set (dataset scope); ratio = neurons before / after. "
@@ -113,7 +113,7 @@ def run(out: Path, quick: bool = False) -> dict:
     rows = [measure(f) for f in files]
     seconds = time.perf_counter() - t0
     mean = _mean(rows)
-    text = _markdown(rows, mean, seconds)
+    text = _markdown(rows, mean, seconds, f"{QUICK_SET} (quick)" if quick else "the NCI-GI50 sets")
     payload = {"quick": quick, "model": "gcn", "layers": 2, "dim": DIM, "seconds": seconds, "sets": rows,
                "mean": mean}
     write_results(out, "lifting", text, payload)
