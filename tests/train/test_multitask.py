@@ -129,3 +129,9 @@ def test_fit_trains_multitask_on_the_torch_engine_and_predicts_per_task(tmp_path
     table = model.predict_table(graphs[:5])
     assert table.columns[-TASKS:] == [f"label_{k}" for k in range(TASKS)]
     assert table.rows[0][-TASKS:].count(None) == 1  # graph 0's unmeasured task: an empty label, not a number
+
+
+def test_the_native_engine_refuses_multitask_targets_in_words() -> None:
+    problem = _problem()
+    with pytest.raises(ValueError, match="the native engine takes one target per sample"):
+        fit(problem, np.arange(problem.num_samples), TrainConfig(epochs=1, loss="bce", engine="native"))
