@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,8 +32,11 @@ from ..data.nci import parse_nci_lines
 from ..data.text import fail, require_file
 from ..logic.facts import FactBase, QuerySet
 
-#: Lines parsed at a time while scanning (bounds a scan task's memory).
+#: Lines handled at a time while scanning (bounds a scan task's memory).
 CHUNK = 20_000
+
+#: A fact ``name(args)`` (only the name and whether it has two or more arguments matter to the scan).
+_FACT = re.compile(r"([A-Za-z0-9_]+)\(([^()]*)\)")
 
 
 class ShardReader(Protocol):
@@ -83,20 +87,22 @@ def digest(body: str) -> tuple[int, int]:
 
 
 def scan_file(path: str | Path, digests: bool = False) -> FileScan:
-    """Scan a line file (runs on a worker): parse every line, ``CHUNK`` lines at a time, keeping
-    only the counts, labels, type names and (if ``digests``) line digests."""
+    """Scan a line file (runs on a worker), streaming ``CHUNK`` lines at a time: the count, labels,
+    type names and (if ``digests``) line digests. Only lines that bring a new fact name are
+    parsed here; every line is parsed, and checked, when a shard reads it."""
     path = Path(path)
     nodes: dict[str, int] = {}
     edges: dict[str, int] = {}
     labels: list[bool] = []
     words: list[tuple[int, int]] = []
     chunk: list[tuple[int, str]] = []
+    seen: set[tuple[str, bool]] = set()
     for item in iter_lines(path):
         chunk.append(item)
         if len(chunk) == CHUNK:
-            _scan_chunk(path, chunk, nodes, edges, labels, words if digests else None)
+            _scan_chunk(path, chunk, nodes, edges, labels, words if digests else None, seen)
     if chunk:
-        _scan_chunk(path, chunk, nodes, edges, labels, words if digests else None)
+        _scan_chunk(path, chunk, nodes, edges, labels, words if digests else None, seen)
     if not labels:
         fail(path, None, "the dataset is empty (no molecule lines)")
     return FileScan(str(path), len(labels), np.array(labels, dtype=bool), tuple(nodes), tuple(edges),
@@ -104,8 +110,14 @@ def scan_file(path: str | Path, digests: bool = False) -> FileScan:
 
 
 def _scan_chunk(path: Path, chunk: list[tuple[int, str]], nodes: dict[str, int], edges: dict[str, int],
-                labels: list[bool], words: list[tuple[int, int]] | None) -> None:
-    parse_nci_lines(path, chunk, nodes, edges)
+                labels: list[bool], words: list[tuple[int, int]] | None, seen: set[tuple[str, bool]]) -> None:
+    """Labels and digests of every line; type names from the lines that bring a new one (parsed
+    in full, in order, so the names are numbered by first appearance as a full parse does)."""
+    for item in chunk:
+        facts = {(name, "," in args) for name, args in _FACT.findall(item[1])}
+        if not facts <= seen:
+            parse_nci_lines(path, [item], nodes, edges)
+            seen |= facts
     labels.extend(text.lstrip()[0] == "+" for _, text in chunk)
     if words is not None:
         words.extend(digest(text.strip()[1:].strip()) for _, text in chunk)
