@@ -29,6 +29,8 @@ from liftnn import compress
 from liftnn.bench import write_results
 from liftnn.dist import Shard, TrainSpec, content_keys, data_parallel_train, resolve, sharded_compress
 from liftnn.dist.cluster import connect, peak_rss
+from liftnn.dist.merge import merge_keyed
+from liftnn.dist.shard import lift_shard, shard_ranges
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 2**20
@@ -104,6 +106,35 @@ def growth(sizes: list[int]) -> list[dict]:
     return rows
 
 
+def tree_volume(counts: list[int]) -> list[dict]:
+    """The merge tree's shuffle on the multi-task set in ``S`` shards (one process, the same
+    pairwise order as on a cluster): bytes entering the merges, level by level."""
+    work = resolve("GI50_TASKS")
+    rows = []
+    for count in counts:
+        shards = [lift_shard(work.template, work.shard(ids))[0] for ids in shard_ranges(work.num_samples, count)]
+        lifted = sum(sh.graph.num_nodes for sh in shards)
+        levels = []
+        while len(shards) > 1:
+            pairs = list(zip(shards[0::2], shards[1::2], strict=False))
+            levels.append(sum(a.nbytes + b.nbytes for a, b in pairs))
+            shards = [merge_keyed([a, b]) for a, b in pairs] + shards[len(shards) - len(shards) % 2:]
+        rows.append({"shards": count, "shard_lifted": lifted, "merged": shards[0].graph.num_nodes,
+                     "merged_mib": shards[0].nbytes / MIB, "level_mib": [b / MIB for b in levels],
+                     "shuffle_mib": sum(levels) / MIB})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def tree_markdown(rows: list[dict]) -> str:
+    lines = ["| shards | shard-lifted nodes | merged nodes | merged MiB | levels | MiB into each level | shuffle MiB "
+             "| shuffle / merged |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['shards']} | {r['shard_lifted']:,} | {r['merged']:,} | {r['merged_mib']:.2f} "
+              f"| {len(r['level_mib'])} | {' / '.join(f'{b:.1f}' for b in r['level_mib'])} "
+              f"| {r['shuffle_mib']:.1f} | {r['shuffle_mib'] / r['merged_mib']:.1f}x |" for r in rows]
+    return "\n".join(lines)
+
+
 def growth_markdown(rows: list[dict]) -> str:
     lines = ["| molecules | nodes | lifted nodes | per molecule | lifted edges | lifted nodes by level "
              "| lifted shard MiB |", "|---|---|---|---|---|---|---|"]
@@ -146,6 +177,8 @@ def main() -> None:
                     help="the first N screenings, one stress run per N (default: all 213,612)")
     ap.add_argument("--growth", type=int, nargs="*", default=[250, 500, 1000, 2000, 3830],
                     help="molecule counts of the single-process growth table (none: skip)")
+    ap.add_argument("--tree", type=int, nargs="*", default=[],
+                    help="shard counts of the merge-tree shuffle table (multi-task set, one process)")
     ap.add_argument("--memory-limit", default="6GiB", help="a worker is stopped past this resident memory")
     ap.add_argument("--min-free-gib", type=float, default=12.0,
                     help="a run starts only while the machine has this much memory available")
@@ -170,11 +203,13 @@ def main() -> None:
         write_results(args.out, args.name, markdown(rows), {"runs": rows, "growth": sizes, "notes": notes})
     if args.growth:
         sizes = growth(args.growth)
+    trees = tree_volume(args.tree) if args.tree else []
     text = f"`python benchmarks/bench_dist.py {' '.join(sys.argv[1:])}`\n\n" + markdown(rows)
     text += ("\n\nGrowth (one process, dataset scope):\n\n" + growth_markdown(sizes) if sizes else "")
+    text += "\n\nMerge tree (one process, multi-task set):\n\n" + tree_markdown(trees) if trees else ""
     text += "".join(f"\n\n{note}" for note in notes)
     print(text)
-    write_results(args.out, args.name, text, {"runs": rows, "growth": sizes, "notes": notes})
+    write_results(args.out, args.name, text, {"runs": rows, "growth": sizes, "tree": trees, "notes": notes})
 
 
 if __name__ == "__main__":
