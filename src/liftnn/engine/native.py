@@ -33,6 +33,10 @@ from .params import Shape
 from .tape import Tape, TapeArrays, compile_tape
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+#: the step kernel allocates nothing, so it runs without numba's reference counting: every array it touches is
+#: owned by the caller for the whole call, and counting references to them (an atomic call per array variable
+#: per helper) tripled the time of a small step
+_kernel = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 #: inner kernels are inlined into their callers: no call boundaries, no reference counting per call
 _inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
@@ -42,7 +46,7 @@ OPTIMIZER_CODES = {"adam": 0, "sgd": 1}
 
 class Work(NamedTuple):
     """Buffers of one executor: node values, pre-activations and combine results ``[V]``, run vectors,
-    value gradients ``[V]``, parameter gradients ``[P]`` and per-node scratch ``[5, max_dim]``."""
+    value gradients ``[V]``, parameter gradients ``[P]`` and per-node scratch ``[5 · max_dim]``."""
 
     val: np.ndarray
     pre: np.ndarray
@@ -164,347 +168,348 @@ def _act_slope(code, x, y):
     return 0.0  # signum
 
 
+# Every kernel addresses its arrays as (flat array, offset): no views and no reshapes. The node-level
+# kernels take the tape and work records and read their arrays once, at the top; everything they call
+# per run, edge or component takes plain arrays, so no record is unpacked (and no array reference counted)
+# inside a loop. Scratch slots of the flat ``[5 · max_dim]`` buffer ``wk.scratch``: the message ``m``,
+# ``g = ∂L/∂z``, ``∂L/∂m``, ``∂L/∂s`` and the tie counts.
+_M, _G, _GM, _GS, _TIES = 0, 1, 2, 3, 4
+
+
 @_inline
-def _activate(code, z, y, d):
-    """``y[:d] = act(z[:d])`` (views of one node's pre-activation and value)."""
+def _slot(sc, s):
+    """Offset of scratch slot ``s`` in the scratch buffer ``sc``."""
+    return s * (sc.size // 5)
+
+
+@_inline
+def _axpy(c, x, xo, y, yo, n):
+    """``y[yo : yo + n] += c · x[xo : xo + n]`` (a plain add when ``c == 1``)."""
+    if c == 1.0:
+        for k in range(n):
+            y[yo + k] += x[xo + k]
+    else:
+        for k in range(n):
+            y[yo + k] += c * x[xo + k]
+
+
+@_inline
+def _fill(y, yo, n, c):
+    for k in range(n):
+        y[yo + k] = c
+
+
+@_inline
+def _activate(code, z, y, o, d):
+    """``y[o : o + d] = act(z[o : o + d])``."""
     if code == 14:  # softmax over the node's components
-        mx = z[0]
+        mx = z[o]
         for k in range(1, d):
-            mx = max(mx, z[k])
+            mx = max(mx, z[o + k])
         s = 0.0
         for k in range(d):
-            e = math.exp(z[k] - mx)
-            y[k] = e
+            e = math.exp(z[o + k] - mx)
+            y[o + k] = e
             s += e
         for k in range(d):
-            y[k] /= s
-        return
-    for k in range(d):
-        y[k] = _act_value(code, z[k])
+            y[o + k] /= s
+    elif code == 0:
+        for k in range(d):
+            y[o + k] = z[o + k]
+    else:
+        for k in range(d):
+            y[o + k] = _act_value(code, z[o + k])
 
 
 @_inline
-def _apply(tp, theta, lab, x, n_in, out):
-    """``out = W_lab · x[:n_in]`` (all arguments views; indices are loop counters, so nothing wraps)."""
-    if lab < 0:
-        for k in range(n_in):
-            out[k] = x[k]
-        return
-    off = tp.l_off[lab]
-    kind = tp.l_kind[lab]
-    if kind == 0:
-        w = theta[off]
-        for k in range(n_in):
-            out[k] = w * x[k]
-    elif kind == 1:
-        w = theta[off : off + n_in]
-        for k in range(n_in):
-            out[k] = w[k] * x[k]
-    else:
-        rows, cols = tp.l_rows[lab], tp.l_cols[lab]
-        w = theta[off : off + rows * cols].reshape((rows, cols))
+def _apply(lt, theta, lab, x, xo, n_in, out, oo):
+    """``out[oo : oo + rows] = W_lab · x[xo : xo + n_in]`` (a copy when ``lab < 0``); ``lt`` the label table."""
+    kind = lt[lab, 1] if lab >= 0 else -1
+    if kind == 2:
+        off, rows, cols = lt[lab, 0], lt[lab, 2], lt[lab, 3]
         for r in range(rows):
-            acc = w[r, 0] * x[0]
+            base = off + r * cols
+            acc = theta[base] * x[xo]
             for c in range(1, cols):
-                acc += w[r, c] * x[c]
-            out[r] = acc
+                acc += theta[base + c] * x[xo + c]
+            out[oo + r] = acc
+    elif kind == 1:
+        off = lt[lab, 0]
+        for k in range(n_in):
+            out[oo + k] = theta[off + k] * x[xo + k]
+    elif kind == 0:
+        w = theta[lt[lab, 0]]
+        for k in range(n_in):
+            out[oo + k] = w * x[xo + k]
+    else:
+        for k in range(n_in):
+            out[oo + k] = x[xo + k]
 
 
 @_inline
-def _apply_back(tp, theta, gtheta, lab, x, n_in, gm, gs):
-    """``gs[:n_in] = W_labᵀ · gm`` and ``∂L/∂W_lab += gm ⊗ x[:n_in]``."""
-    if lab < 0:
-        for k in range(n_in):
-            gs[k] = gm[k]
-        return
-    off = tp.l_off[lab]
-    kind = tp.l_kind[lab]
-    if kind == 0:
-        w = theta[off]
-        acc = gm[0] * x[0]
-        gs[0] = w * gm[0]
-        for k in range(1, n_in):
-            gs[k] = w * gm[k]
-            acc += gm[k] * x[k]
-        gtheta[off] += acc
-    elif kind == 1:
-        w = theta[off : off + n_in]
-        gw = gtheta[off : off + n_in]
-        for k in range(n_in):
-            gs[k] = w[k] * gm[k]
-            gw[k] += gm[k] * x[k]
-    else:
-        rows, cols = tp.l_rows[lab], tp.l_cols[lab]
-        w = theta[off : off + rows * cols].reshape((rows, cols))
-        gw = gtheta[off : off + rows * cols].reshape((rows, cols))
+def _apply_back(lt, theta, gtheta, lab, x, xo, n_in, sc):
+    """With ``gm`` = scratch slot ``∂L/∂m``: ``∂L/∂s = W_labᵀ · gm`` into slot ``∂L/∂s``, and
+    ``∂L/∂W_lab += gm ⊗ x[xo : xo + n_in]``."""
+    gm, gs = _slot(sc, _GM), _slot(sc, _GS)
+    kind = lt[lab, 1] if lab >= 0 else -1
+    if kind == 2:
+        off, rows, cols = lt[lab, 0], lt[lab, 2], lt[lab, 3]
         for c in range(cols):
-            gs[c] = 0.0
+            sc[gs + c] = 0.0
         for r in range(rows):
-            gr = gm[r]
+            gr = sc[gm + r]
+            base = off + r * cols
             for c in range(cols):
-                gs[c] += w[r, c] * gr
-                gw[r, c] += gr * x[c]
+                sc[gs + c] += theta[base + c] * gr
+                gtheta[base + c] += gr * x[xo + c]
+    elif kind == 1:
+        off = lt[lab, 0]
+        for k in range(n_in):
+            sc[gs + k] = theta[off + k] * sc[gm + k]
+            gtheta[off + k] += sc[gm + k] * x[xo + k]
+    elif kind == 0:
+        off = lt[lab, 0]
+        w = theta[off]
+        acc = sc[gm] * x[xo]
+        sc[gs] = w * sc[gm]
+        for k in range(1, n_in):
+            sc[gs + k] = w * sc[gm + k]
+            acc += sc[gm + k] * x[xo + k]
+        gtheta[off] += acc
+    else:
+        for k in range(n_in):
+            sc[gs + k] = sc[gm + k]
+
+
+@_inline
+def _linear_forward(tp, theta, t, wk):
+    """Sum and mean: ``a = Σ_r W_r · Σ_{e in r} c_e x_e`` (divided by ``Σ c`` for mean)."""
+    voff, e_child, e_cnt, lt = tp.voff, tp.e_child, tp.e_cnt, tp.lt
+    r_eptr, r_lab, r_in, r_out, r_buf = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf
+    val, buf, agg, sc = wk.val, wk.buf, wk.agg, wk.scratch
+    d, vo = tp.dim[t], tp.voff[t]
+    m = _slot(sc, _M)
+    _fill(agg, vo, d, 0.0)
+    for r in range(tp.rptr[t], tp.rptr[t + 1]):
+        ni, no, lab = r_in[r], r_out[r], r_lab[r]
+        e0, e1 = r_eptr[r], r_eptr[r + 1]
+        if lab < 0:  # unweighted: inputs straight into the sum (or into the message when it broadcasts)
+            if no == d:
+                for e in range(e0, e1):
+                    _axpy(e_cnt[e], val, voff[e_child[e]], agg, vo, d)
+                continue
+            _fill(sc, m, ni, 0.0)
+            for e in range(e0, e1):
+                _axpy(e_cnt[e], val, voff[e_child[e]], sc, m, ni)
+        elif e1 - e0 == 1 and e_cnt[e0] == 1.0:  # one input: weigh it where it lies
+            _apply(lt, theta, lab, val, voff[e_child[e0]], ni, sc, m)
+        else:  # the weighted sum of inputs is kept for the weight's gradient
+            bo = r_buf[r]
+            _fill(buf, bo, ni, 0.0)
+            for e in range(e0, e1):
+                _axpy(e_cnt[e], val, voff[e_child[e]], buf, bo, ni)
+            _apply(lt, theta, lab, buf, bo, ni, sc, m)
+        if no == d:
+            _axpy(1.0, sc, m, agg, vo, d)
+        else:
+            mk = sc[m]
+            for k in range(d):
+                agg[vo + k] += mk
+    if tp.kind[t] == 2:
+        den = tp.denom[t]
+        for k in range(d):
+            agg[vo + k] /= den
+
+
+@_inline
+def _other_forward(tp, theta, t, wk):
+    """Concat (every message into its columns); max, min, prod (one message per edge, kept in
+    ``wk.buf`` for the backward pass)."""
+    voff, e_child, e_cnt, lt = tp.voff, tp.e_child, tp.e_cnt, tp.lt
+    r_eptr, r_lab, r_in, r_out, r_buf, r_col = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf, tp.r_col
+    val, buf, agg = wk.val, wk.buf, wk.agg
+    kind, d, vo = tp.kind[t], tp.dim[t], tp.voff[t]
+    first = True
+    for r in range(tp.rptr[t], tp.rptr[t + 1]):
+        e = r_eptr[r]
+        if kind == 6:
+            _apply(lt, theta, r_lab[r], val, voff[e_child[e]], r_in[r], agg, vo + r_col[r])
+            continue
+        no, bo = r_out[r], r_buf[r]
+        _apply(lt, theta, r_lab[r], val, voff[e_child[e]], r_in[r], buf, bo)
+        cnt = e_cnt[e]
+        wide = 1 if no == d else 0
+        for k in range(d):
+            mk = buf[bo + wide * k]
+            if kind == 5 and cnt != 1.0:
+                mk = mk**cnt
+            if first:
+                agg[vo + k] = mk
+            elif kind == 3:
+                if mk > agg[vo + k]:
+                    agg[vo + k] = mk
+            elif kind == 4:
+                if mk < agg[vo + k]:
+                    agg[vo + k] = mk
+            else:
+                agg[vo + k] *= mk
+        first = False
 
 
 @_inline
 def _forward_node(tp, theta, t, wk):
+    """``y_t = act(combine_r(W_r · s_r) + b)``; keeps ``a`` (combine) and ``z`` (pre-activation)."""
     kind = tp.kind[t]
-    d = tp.dim[t]
-    vo = tp.voff[t]
-    voff, e_child, e_cnt = tp.voff, tp.e_child, tp.e_cnt
-    val, buf = wk.val, wk.buf
-    a = wk.agg[vo : vo + d]
-    m = wk.scratch[0]
-    if kind == 1 or kind == 2:  # sum, mean: sum inputs per run, then apply the weight once
-        for k in range(d):
-            a[k] = 0.0
-        for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            ni, no, lab = tp.r_in[r], tp.r_out[r], tp.r_lab[r]
-            e0, e1 = tp.r_eptr[r], tp.r_eptr[r + 1]
-            if lab < 0 and no == d:  # unweighted inputs of the node's width: straight into the sum
-                for e in range(e0, e1):
-                    co = voff[e_child[e]]
-                    x = val[co : co + d]
-                    cnt = e_cnt[e]
-                    if cnt == 1.0:
-                        for k in range(d):
-                            a[k] += x[k]
-                    else:
-                        for k in range(d):
-                            a[k] += cnt * x[k]
-                continue
-            if e1 - e0 == 1 and e_cnt[e0] == 1.0:  # one input: weigh it where it lies
-                co = voff[e_child[e0]]
-                _apply(tp, theta, lab, val[co : co + ni], ni, m)
-            else:
-                bo = tp.r_buf[r]
-                s = buf[bo : bo + ni]
-                for k in range(ni):
-                    s[k] = 0.0
-                for e in range(e0, e1):
-                    co = voff[e_child[e]]
-                    x = val[co : co + ni]
-                    cnt = e_cnt[e]
-                    for k in range(ni):
-                        s[k] += cnt * x[k]
-                _apply(tp, theta, lab, s, ni, m)
-            if no == d:
-                for k in range(d):
-                    a[k] += m[k]
-            else:
-                for k in range(d):
-                    a[k] += m[0]
-        if kind == 2:
-            den = tp.denom[t]
-            for k in range(d):
-                a[k] /= den
-    elif kind == 6:  # concat
-        for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            co = voff[e_child[tp.r_eptr[r]]]
-            col, ni, no = tp.r_col[r], tp.r_in[r], tp.r_out[r]
-            _apply(tp, theta, tp.r_lab[r], val[co : co + ni], ni, a[col : col + no])
-    else:  # max, min, prod: one message per edge, kept for the backward pass
-        first = True
-        for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            e = tp.r_eptr[r]
-            ni, no, bo = tp.r_in[r], tp.r_out[r], tp.r_buf[r]
-            co = voff[e_child[e]]
-            msg = buf[bo : bo + no]
-            _apply(tp, theta, tp.r_lab[r], val[co : co + ni], ni, msg)
-            cnt = e_cnt[e]
-            for k in range(d):
-                mk = msg[k] if no == d else msg[0]
-                if kind == 5 and cnt != 1.0:
-                    mk = mk**cnt
-                if first:
-                    a[k] = mk
-                elif kind == 3:
-                    if mk > a[k]:
-                        a[k] = mk
-                elif kind == 4:
-                    if mk < a[k]:
-                        a[k] = mk
-                else:
-                    a[k] *= mk
-            first = False
-    b = tp.bias[t]
-    z = wk.pre[vo : vo + d]
+    if kind == 1 or kind == 2:
+        _linear_forward(tp, theta, t, wk)
+    else:
+        _other_forward(tp, theta, t, wk)
+    agg, pre, l_off = wk.agg, wk.pre, tp.l_off
+    d, vo, b = tp.dim[t], tp.voff[t], tp.bias[t]
     if b >= 0:
-        boff = tp.l_off[b]
-        if tp.l_off[b + 1] - boff > 1:
-            bias = theta[boff : boff + d]
-            for k in range(d):
-                z[k] = a[k] + bias[k]
-        else:
-            for k in range(d):
-                z[k] = a[k] + theta[boff]
+        boff = l_off[b]
+        step = 1 if l_off[b + 1] - boff > 1 else 0
+        for k in range(d):
+            pre[vo + k] = agg[vo + k] + theta[boff + step * k]
     else:
         for k in range(d):
-            z[k] = a[k]
-    _activate(tp.act[t], z, val[vo : vo + d], d)
+            pre[vo + k] = agg[vo + k]
+    _activate(tp.act[t], pre, wk.val, vo, d)
+
+
+@_inline
+def _node_delta(tp, gtheta, t, wk):
+    """Scratch slot ``g = ∂L/∂z = act'(z) ⊙ ∂L/∂y``, and the bias gradient."""
+    val, pre, gval, sc, l_off = wk.val, wk.pre, wk.gval, wk.scratch, tp.l_off
+    d, vo, code, b = tp.dim[t], tp.voff[t], tp.act[t], tp.bias[t]
+    g = _slot(sc, _G)
+    if code == 14:  # softmax: g = y ⊙ (gy - <gy, y>)
+        dot = 0.0
+        for k in range(d):
+            dot += gval[vo + k] * val[vo + k]
+        for k in range(d):
+            sc[g + k] = val[vo + k] * (gval[vo + k] - dot)
+    elif code == 0:
+        for k in range(d):
+            sc[g + k] = gval[vo + k]
+    else:
+        for k in range(d):
+            sc[g + k] = gval[vo + k] * _act_slope(code, pre[vo + k], val[vo + k])
+    if b >= 0:
+        boff = l_off[b]
+        if l_off[b + 1] - boff > 1:
+            _axpy(1.0, sc, g, gtheta, boff, d)
+        else:
+            acc = sc[g]
+            for k in range(1, d):
+                acc += sc[g + k]
+            gtheta[boff] += acc
+
+
+@_inline
+def _linear_backward(tp, theta, gtheta, t, wk):
+    kinds, voff, e_child, e_cnt, lt = tp.kind, tp.voff, tp.e_child, tp.e_cnt, tp.lt
+    r_eptr, r_lab, r_in, r_out, r_buf = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf
+    val, buf, gval, sc = wk.val, wk.buf, wk.gval, wk.scratch
+    d = tp.dim[t]
+    g, gm, gs = _slot(sc, _G), _slot(sc, _GM), _slot(sc, _GS)
+    scale = 1.0 / tp.denom[t] if tp.kind[t] == 2 else 1.0
+    for r in range(tp.rptr[t], tp.rptr[t + 1]):
+        ni, no, lab = r_in[r], r_out[r], r_lab[r]
+        e0, e1 = r_eptr[r], r_eptr[r + 1]
+        if no == d:
+            for k in range(d):
+                sc[gm + k] = sc[g + k] * scale
+        else:
+            acc = sc[g]
+            for k in range(1, d):
+                acc += sc[g + k]
+            sc[gm] = acc * scale
+        grad = gm
+        if lab >= 0:
+            if e1 - e0 == 1 and e_cnt[e0] == 1.0:
+                _apply_back(lt, theta, gtheta, lab, val, voff[e_child[e0]], ni, sc)
+            else:
+                _apply_back(lt, theta, gtheta, lab, buf, r_buf[r], ni, sc)
+            grad = gs
+        for e in range(e0, e1):
+            c = e_child[e]
+            if kinds[c] != 0:
+                _axpy(e_cnt[e], sc, grad, gval, voff[c], ni)
+
+
+@_inline
+def _other_backward(tp, theta, gtheta, t, wk):
+    """Concat: the message's columns of ``g``. Max/min: ``g`` where a message attains the extremum, split
+    evenly over ties (torch's ``scatter_reduce``). Prod: ``g · c m^{c-1} Π_{others}``."""
+    kinds, voff, e_child, e_cnt, lt = tp.kind, tp.voff, tp.e_child, tp.e_cnt, tp.lt
+    r_eptr, r_lab, r_in, r_out, r_buf, r_col = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf, tp.r_col
+    val, buf, agg, gval, sc = wk.val, wk.buf, wk.agg, wk.gval, wk.scratch
+    kind, d, vo = tp.kind[t], tp.dim[t], tp.voff[t]
+    g, gm, gs, ties = _slot(sc, _G), _slot(sc, _GM), _slot(sc, _GS), _slot(sc, _TIES)
+    r0, r1 = tp.rptr[t], tp.rptr[t + 1]
+    if kind == 3 or kind == 4:
+        _fill(sc, ties, d, 0.0)
+        for r in range(r0, r1):
+            bo, wide = r_buf[r], 1 if r_out[r] == d else 0
+            for k in range(d):
+                if buf[bo + wide * k] == agg[vo + k]:
+                    sc[ties + k] += 1.0
+    for r in range(r0, r1):
+        e = r_eptr[r]
+        c = e_child[e]
+        ni, no, bo = r_in[r], r_out[r], r_buf[r]
+        wide = 1 if no == d else 0
+        if kind == 6:
+            col = r_col[r]
+            for k in range(no):
+                sc[gm + k] = sc[g + col + k]
+        elif kind == 5:
+            _fill(sc, gm, no, 0.0)
+            cnt = e_cnt[e]
+            for k in range(d):
+                mk = buf[bo + wide * k]
+                other = 1.0
+                for r2 in range(r0, r1):
+                    if r2 != r:
+                        m2 = buf[r_buf[r2] + (k if r_out[r2] == d else 0)]
+                        c2 = e_cnt[r_eptr[r2]]
+                        other *= m2 if c2 == 1.0 else m2**c2
+                slope = 1.0 if cnt == 1.0 else cnt * mk ** (cnt - 1.0)
+                sc[gm + wide * k] += sc[g + k] * slope * other
+        else:
+            _fill(sc, gm, no, 0.0)
+            for k in range(d):
+                if buf[bo + wide * k] == agg[vo + k]:
+                    sc[gm + wide * k] += sc[g + k] / sc[ties + k]
+        _apply_back(lt, theta, gtheta, r_lab[r], val, voff[c], ni, sc)
+        if kinds[c] != 0:
+            _axpy(1.0, sc, gs, gval, voff[c], ni)
 
 
 @_inline
 def _backward_node(tp, theta, gtheta, t, wk):
+    """Given ``∂L/∂y_t``: the gradients of the node's weights and bias, added into its inputs' ``∂L/∂y``."""
+    _node_delta(tp, gtheta, t, wk)
     kind = tp.kind[t]
-    d = tp.dim[t]
-    vo = tp.voff[t]
-    voff, e_child, e_cnt, kinds = tp.voff, tp.e_child, tp.e_cnt, tp.kind
-    val, buf, gval = wk.val, wk.buf, wk.gval
-    y, z, a, gy = val[vo : vo + d], wk.pre[vo : vo + d], wk.agg[vo : vo + d], gval[vo : vo + d]
-    g, gm, gs, ties = wk.scratch[1], wk.scratch[2], wk.scratch[3], wk.scratch[4]
-    code = tp.act[t]
-    if code == 14:  # softmax: g = y ⊙ (gy - <gy, y>)
-        dot = 0.0
-        for k in range(d):
-            dot += gy[k] * y[k]
-        for k in range(d):
-            g[k] = y[k] * (gy[k] - dot)
-    elif code == 0:
-        for k in range(d):
-            g[k] = gy[k]
-    else:
-        for k in range(d):
-            g[k] = gy[k] * _act_slope(code, z[k], y[k])
-    b = tp.bias[t]
-    if b >= 0:
-        boff = tp.l_off[b]
-        if tp.l_off[b + 1] - boff > 1:
-            gb = gtheta[boff : boff + d]
-            for k in range(d):
-                gb[k] += g[k]
-        else:
-            acc = 0.0
-            for k in range(d):
-                acc += g[k]
-            gtheta[boff] += acc
     if kind == 1 or kind == 2:
-        scale = 1.0 / tp.denom[t] if kind == 2 else 1.0
-        for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            ni, no, lab = tp.r_in[r], tp.r_out[r], tp.r_lab[r]
-            e0, e1 = tp.r_eptr[r], tp.r_eptr[r + 1]
-            if no == d:
-                if kind == 2:
-                    for k in range(d):
-                        gm[k] = g[k] * scale
-                else:
-                    for k in range(d):
-                        gm[k] = g[k]
-            else:
-                acc = 0.0
-                for k in range(d):
-                    acc += g[k]
-                gm[0] = acc * scale
-            grad = gm
-            if lab >= 0:
-                if e1 - e0 == 1 and e_cnt[e0] == 1.0:
-                    co = voff[e_child[e0]]
-                    _apply_back(tp, theta, gtheta, lab, val[co : co + ni], ni, gm, gs)
-                else:
-                    bo = tp.r_buf[r]
-                    _apply_back(tp, theta, gtheta, lab, buf[bo : bo + ni], ni, gm, gs)
-                grad = gs
-            for e in range(e0, e1):
-                c = e_child[e]
-                if kinds[c] == 0:
-                    continue
-                co = voff[c]
-                gx = gval[co : co + ni]
-                cnt = e_cnt[e]
-                if cnt == 1.0:
-                    for k in range(ni):
-                        gx[k] += grad[k]
-                else:
-                    for k in range(ni):
-                        gx[k] += cnt * grad[k]
-        return
-    if kind == 6:
-        for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            c = e_child[tp.r_eptr[r]]
-            co = voff[c]
-            ni, no, col = tp.r_in[r], tp.r_out[r], tp.r_col[r]
-            for k in range(no):
-                gm[k] = g[col + k]
-            _apply_back(tp, theta, gtheta, tp.r_lab[r], val[co : co + ni], ni, gm, gs)
-            _add_child(tp, gval, c, gs, ni)
-        return
-    if kind == 3 or kind == 4:  # ties share the gradient evenly (as torch's scatter_reduce does)
-        for k in range(d):
-            ties[k] = 0.0
-        for r in range(tp.rptr[t], tp.rptr[t + 1]):
-            no, bo = tp.r_out[r], tp.r_buf[r]
-            for k in range(d):
-                if (buf[bo + k] if no == d else buf[bo]) == a[k]:
-                    ties[k] += 1.0
-    for r in range(tp.rptr[t], tp.rptr[t + 1]):
-        e = tp.r_eptr[r]
-        c = e_child[e]
-        co = voff[c]
-        ni, no, bo = tp.r_in[r], tp.r_out[r], tp.r_buf[r]
-        msg = buf[bo : bo + no]
-        for k in range(no):
-            gm[k] = 0.0
-        if kind == 5:
-            cnt = e_cnt[e]
-            for k in range(d):
-                mk = msg[k] if no == d else msg[0]
-                other = 1.0
-                for r2 in range(tp.rptr[t], tp.rptr[t + 1]):
-                    if r2 != r:
-                        m2 = buf[tp.r_buf[r2] + k] if tp.r_out[r2] == d else buf[tp.r_buf[r2]]
-                        c2 = e_cnt[tp.r_eptr[r2]]
-                        other *= m2 if c2 == 1.0 else m2**c2
-                slope = 1.0 if cnt == 1.0 else cnt * mk ** (cnt - 1.0)
-                gm[k if no == d else 0] += g[k] * slope * other
-        else:
-            for k in range(d):
-                if (msg[k] if no == d else msg[0]) == a[k]:
-                    gm[k if no == d else 0] += g[k] / ties[k]
-        _apply_back(tp, theta, gtheta, tp.r_lab[r], val[co : co + ni], ni, gm, gs)
-        _add_child(tp, gval, c, gs, ni)
-
-
-@_inline
-def _add_child(tp, gval, c, gs, n):
-    if tp.kind[c] != 0:
-        co = tp.voff[c]
-        gx = gval[co : co + n]
-        for k in range(n):
-            gx[k] += gs[k]
-
-
-@_inline
-def _forward(tp, theta, nodes, lo, hi, wk):
-    for i in range(lo, hi):
-        _forward_node(tp, theta, nodes[i], wk)
-
-
-@_inline
-def _backward(tp, theta, nodes, lo, hi, wk):
-    for i in range(hi - 1, lo - 1, -1):
-        _backward_node(tp, theta, wk.gtheta, nodes[i], wk)
-
-
-@_inline
-def _zero_value_grads(tp, nodes, lo, hi, gval):
-    for i in range(lo, hi):
-        t = nodes[i]
-        gv = gval[tp.voff[t] : tp.voff[t + 1]]
-        for k in range(gv.size):
-            gv[k] = 0.0
+        _linear_backward(tp, theta, gtheta, t, wk)
+    else:
+        _other_backward(tp, theta, gtheta, t, wk)
 
 
 @_inline
 def _loss(tp, loss, rows, lo, hi, targets, wk):
     """The batch's mean loss; adds ``∂L/∂y`` of its output rows into ``wk.gval``."""
+    out, voff, dim, kind = tp.out, tp.voff, tp.dim, tp.kind
+    val, gval = wk.val, wk.gval
     n = hi - lo
     total = 0.0
-    val, gval = wk.val, wk.gval
     for j in range(lo, hi):
         row = rows[j]
-        t = tp.out[row]
-        vo = tp.voff[t]
-        inner = tp.kind[t] != 0
+        t = out[row]
+        vo = voff[t]
+        inner = kind[t] != 0
         y = val[vo]
         target = targets[row]
         if loss == 0:
@@ -518,21 +523,19 @@ def _loss(tp, loss, rows, lo, hi, targets, wk):
             if inner and 1e-12 <= y <= 1.0 - 1e-12:
                 gval[vo] += (yc - target) / max(yc * (1.0 - yc), 1e-12) / n
         else:
-            d = tp.dim[t]
-            ys = val[vo : vo + d]
-            mx = ys[0]
+            d = dim[t]
+            mx = val[vo]
             for k in range(1, d):
-                mx = max(mx, ys[k])
+                mx = max(mx, val[vo + k])
             s = 0.0
             for k in range(d):
-                s += math.exp(ys[k] - mx)
+                s += math.exp(val[vo + k] - mx)
             cls = int(target)
-            total += mx + math.log(s) - ys[cls]
+            total += mx + math.log(s) - val[vo + cls]
             if inner:
-                gy = gval[vo : vo + d]
                 for k in range(d):
-                    p = math.exp(ys[k] - mx) / s
-                    gy[k] += (p - (1.0 if k == cls else 0.0)) / n
+                    p = math.exp(val[vo + k] - mx) / s
+                    gval[vo + k] += (p - (1.0 if k == cls else 0.0)) / n
     return total / n
 
 
@@ -540,33 +543,32 @@ def _loss(tp, loss, rows, lo, hi, targets, wk):
 def _optimise(tp, theta, gtheta, labels, lo, hi, opt):
     """One Adam or SGD step on the labels ``labels[lo:hi]`` (those the batch used) that learn."""
     lr, b1, b2, eps = opt.hyper[0], opt.hyper[1], opt.hyper[2], opt.hyper[3]
+    m1, m2, steps, learnable, l_off, code = opt.m1, opt.m2, opt.steps, opt.learnable, tp.l_off, opt.code
     for i in range(lo, hi):
         lab = labels[i]
-        if not opt.learnable[lab]:
+        if not learnable[lab]:
             continue
-        a, z = tp.l_off[lab], tp.l_off[lab + 1]
-        p, gp = theta[a:z], gtheta[a:z]
-        if opt.code == 1:
-            for k in range(z - a):
-                p[k] -= lr * gp[k]
+        a, z = l_off[lab], l_off[lab + 1]
+        if code == 1:
+            for k in range(a, z):
+                theta[k] -= lr * gtheta[k]
             continue
-        opt.steps[lab] += 1
-        step = opt.steps[lab]
+        steps[lab] += 1
+        step = steps[lab]
         bc1 = 1.0 - b1**step
         bc2_sqrt = math.sqrt(1.0 - b2**step)
         size = lr / bc1
-        m1, m2 = opt.m1[a:z], opt.m2[a:z]
-        for k in range(z - a):
-            gk = gp[k]
+        for k in range(a, z):
+            gk = gtheta[k]
             m1[k] += (gk - m1[k]) * (1.0 - b1)
             m2[k] = m2[k] * b2 + (1.0 - b2) * gk * gk
-            p[k] -= size * m1[k] / (math.sqrt(m2[k]) / bc2_sqrt + eps)
+            theta[k] -= size * m1[k] / (math.sqrt(m2[k]) / bc2_sqrt + eps)
 
 
 TRAIN, FORWARD, GRADIENT = 0, 1, 2
 
 
-@_jit
+@_kernel
 def run(tp, bs, theta, opt, wk, task):
     """The one compiled entry point (one compilation per dtype serves every use), for batches
     ``task.order[j]`` of ``bs``:
@@ -575,31 +577,34 @@ def run(tp, bs, theta, opt, wk, task):
     * ``FORWARD``: the values of the batches' nodes into ``wk.val``;
     * ``GRADIENT``: also ``wk.gtheta = ∂/∂θ Σ_{o,k} grad_out[o, k] · y[o, k]`` over the batches' output rows.
     """
-    for j in range(task.order.size):
-        b = task.order[j]
-        lo, hi = bs.nptr[b], bs.nptr[b + 1]
-        _forward(tp, theta, bs.nodes, lo, hi, wk)
-        if task.mode == FORWARD:
+    nodes, nptr, rows, optr, labels, lptr = bs.nodes, bs.nptr, bs.rows, bs.optr, bs.labels, bs.lptr
+    voff, dim, kind, out, l_off = tp.voff, tp.dim, tp.kind, tp.out, tp.l_off
+    gval, gtheta, grad_out, order, mode = wk.gval, wk.gtheta, task.grad_out, task.order, task.mode
+    for j in range(order.size):
+        b = order[j]
+        lo, hi = nptr[b], nptr[b + 1]
+        for i in range(lo, hi):
+            _forward_node(tp, theta, nodes[i], wk)
+        if mode == FORWARD:
             continue
-        _zero_value_grads(tp, bs.nodes, lo, hi, wk.gval)
-        for i in range(bs.lptr[b], bs.lptr[b + 1]):
-            lab = bs.labels[i]
-            gp = wk.gtheta[tp.l_off[lab] : tp.l_off[lab + 1]]
-            for k in range(gp.size):
-                gp[k] = 0.0
-        if task.mode == TRAIN:
-            task.losses[j] = _loss(tp, task.loss, bs.rows, bs.optr[b], bs.optr[b + 1], task.targets, wk)
+        for i in range(lo, hi):
+            _fill(gval, voff[nodes[i]], dim[nodes[i]], 0.0)
+        for i in range(lptr[b], lptr[b + 1]):
+            lab = labels[i]
+            _fill(gtheta, l_off[lab], l_off[lab + 1] - l_off[lab], 0.0)
+        if mode == TRAIN:
+            task.losses[j] = _loss(tp, task.loss, rows, optr[b], optr[b + 1], task.targets, wk)
         else:
-            for i in range(bs.optr[b], bs.optr[b + 1]):
-                o = bs.rows[i]
-                t = tp.out[o]
-                if tp.kind[t] != 0:
-                    gy = wk.gval[tp.voff[t] : tp.voff[t + 1]]
-                    for k in range(gy.size):
-                        gy[k] += task.grad_out[o, k]
-        _backward(tp, theta, bs.nodes, lo, hi, wk)
-        if task.mode == TRAIN:
-            _optimise(tp, theta, wk.gtheta, bs.labels, bs.lptr[b], bs.lptr[b + 1], opt)
+            for i in range(optr[b], optr[b + 1]):
+                o = rows[i]
+                t = out[o]
+                if kind[t] != 0:
+                    for k in range(dim[t]):
+                        gval[voff[t] + k] += grad_out[o, k]
+        for i in range(hi - 1, lo - 1, -1):
+            _backward_node(tp, theta, gtheta, nodes[i], wk)
+        if mode == TRAIN:
+            _optimise(tp, theta, gtheta, labels, lptr[b], lptr[b + 1], opt)
 
 
 @_jit
@@ -609,7 +614,7 @@ def restrict(tp, optr, rows):
     n = tp.kind.size
     nb = optr.size - 1
     stamp = np.full(n, -1, dtype=np.int64)
-    lstamp = np.full(tp.l_kind.size, -1, dtype=np.int64)
+    lstamp = np.full(tp.lt.shape[0], -1, dtype=np.int64)
     stack = np.empty(max(n, 1), dtype=np.int64)
     nodes = np.empty(max(n, 16), dtype=np.int64)
     labels = np.empty(16, dtype=np.int64)
@@ -676,7 +681,7 @@ class NativeEngine:
         v = t.leaves.size
         self.work = Work(val=t.leaves.copy(), pre=np.zeros(v, f), agg=np.zeros(v, f), buf=np.zeros(t.buf_size, f),
                          gval=np.zeros(v, f), gtheta=np.zeros(t.num_params, f),
-                         scratch=np.zeros((5, t.max_dim), f))
+                         scratch=np.zeros(5 * t.max_dim, f))
         inner = np.flatnonzero(t.arrays.kind != 0).astype(np.int64)
         n_out, n_lab = t.arrays.out.size, len(t.labels)
         #: one batch of every inner node and output row: evaluation and gradients of the whole graph

@@ -15,7 +15,8 @@ input dimension, applied through the weight once, after summing (linearity)::
 
 For the other combines every edge is its own run. Weights live in one flat
 parameter vector ``theta``: label ``l`` is ``theta[l_off[l] : l_off[l + 1]]`` of
-kind ``0`` scalar, ``1`` elementwise or ``2`` matrix (``l_rows × l_cols``, row-major).
+kind ``0`` scalar, ``1`` elementwise or ``2`` matrix (``rows × cols``, row-major); the
+label table ``lt`` holds (offset, kind, rows, cols) per label.
 
 The same tape serves every batch: a batch is the ascending list of the inner
 nodes its outputs need (:func:`liftnn.engine.native.restrict`).
@@ -68,9 +69,7 @@ class TapeArrays(NamedTuple):
     e_child: np.ndarray  # int64[E] tape index of the input
     e_cnt: np.ndarray  # F[E] multiplicity
     l_off: np.ndarray  # int64[L + 1] parameter offsets
-    l_kind: np.ndarray  # int64[L] 0 scalar, 1 elementwise, 2 matrix
-    l_rows: np.ndarray  # int64[L]
-    l_cols: np.ndarray  # int64[L]
+    lt: np.ndarray  # int64[L, 4] per label: offset, kind (0 scalar, 1 elementwise, 2 matrix), rows, columns
     out: np.ndarray  # int64[O] tape index of every output row
 
 
@@ -132,9 +131,8 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
 
     leaves = np.zeros(int(voff[-1]), dtype=dtype)
     is_leaf = kind == 0
-    lt = np.flatnonzero(is_leaf)
-    ln = order[lt]
-    leaves[ranges(voff[lt], dim[lt])] = g.values[ranges(g.value_ptr[ln], dim[lt])]
+    leaf_t = np.flatnonzero(is_leaf)
+    leaves[ranges(voff[leaf_t], dim[leaf_t])] = g.values[ranges(g.value_ptr[order[leaf_t]], dim[leaf_t])]
 
     # edges by tape parent; for linear combines, grouped by (label, input dimension) into runs
     parent, child = tix[p.parent], tix[p.child]
@@ -171,9 +169,7 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
         denom=denom, rptr=rptr, r_eptr=r_eptr, r_lab=lab[r_first].astype(np.int64), r_in=r_in.astype(np.int64),
         r_out=r_out.astype(np.int64), r_buf=r_buf, r_col=col[r_first].astype(np.int64),
         e_child=child.astype(np.int64), e_cnt=count.astype(dtype),
-        l_off=l_off, l_kind=np.array([len(s) for s in l_shapes], dtype=np.int64),
-        l_rows=np.array([s[0] if len(s) == 2 else (s[0] if s else 1) for s in l_shapes], dtype=np.int64),
-        l_cols=np.array([s[1] if len(s) == 2 else 1 for s in l_shapes], dtype=np.int64),
+        l_off=l_off, lt=_label_table(l_off, l_shapes),
         out=tix[g.output_node].astype(np.int64),
     )
     widest = max(int(dim.max(initial=1)), int(r_in.max(initial=1)), int(r_out.max(initial=1)))
@@ -190,6 +186,15 @@ def unsupported(graph: Graph) -> str | None:
         if name not in ACTIVATIONS:
             return f"the native engine cannot run the registered activation {name!r}"
     return None
+
+
+def _label_table(l_off: np.ndarray, shapes: list[tuple[int, ...]]) -> np.ndarray:
+    """``int64[L, 4]``: offset, kind (the number of axes), rows and columns of every label's weight."""
+    table = np.zeros((len(shapes), 4), dtype=np.int64)
+    table[:, 0] = l_off[:-1]
+    for i, s in enumerate(shapes):
+        table[i, 1:] = (len(s), s[0] if s else 1, s[1] if len(s) == 2 else 1)
+    return table
 
 
 def _codes(names: np.ndarray, table: tuple[str, ...]) -> np.ndarray:
