@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +122,6 @@ def fit(
         raise ValueError(f"--checkpoint: the {spec.model} model has no template, so it cannot be saved; "
                          "use a zoo template model (e.g. gine) or a template file")
     check_loss(config.loss, problem.targets, problem.output_dim())
-    config = _engine_for_targets(config, problem.targets)
 
     def report(fold: int) -> Callable[[int, float], None] | None:
         return None if progress is None else (lambda e, loss: progress(fold, e, loss))
@@ -147,17 +146,6 @@ def fit(
     return Result(summarize(histories), [_fold(h) for h in histories], trained, asdict(config),
                   {**loaded.stats, "graph": problem.graph.summary()}, kbc, time.perf_counter() - t0,
                   None if target is None else str(target))
-
-
-def _engine_for_targets(config: TrainConfig, targets: np.ndarray) -> TrainConfig:
-    """The native engine's loss takes one target per sample: multi-task targets (``[n, T]``, NaN masked)
-    train on the torch engine (``auto``), and asking for ``native`` is an error naming the flag."""
-    if targets.ndim == 1 or config.engine == "torch":
-        return config
-    if config.engine == "native":
-        raise ValueError(f"--engine native: the native engine takes one target per sample, and these targets have "
-                         f"{targets.shape[1]} tasks (NaN-masked); use --engine torch or auto")
-    return replace(config, engine="torch")
 
 
 def _fold(h) -> dict:  # noqa: ANN001

@@ -120,7 +120,7 @@ def test_fit_trains_multitask_on_the_torch_engine_and_predicts_per_task(tmp_path
     graphs = _graphs()
     result = liftnn.fit(graphs, epochs=5, dim=6)
     assert result.folds[0]["engine"] == "torch"  # the native engine's loss takes one target per sample
-    with pytest.raises(ValueError, match="--engine native: the native engine takes one target per sample"):
+    with pytest.raises(ValueError, match="the native engine takes one target per sample"):
         liftnn.fit(graphs, epochs=1, dim=6, engine="native")
     path = result.model.save(tmp_path / "mt.pt")
     model = liftnn.load(path)
@@ -135,3 +135,10 @@ def test_the_native_engine_refuses_multitask_targets_in_words() -> None:
     problem = _problem()
     with pytest.raises(ValueError, match="the native engine takes one target per sample"):
         fit(problem, np.arange(problem.num_samples), TrainConfig(epochs=1, loss="bce", engine="native"))
+
+
+def test_auto_engine_trains_multitask_targets_on_torch() -> None:
+    problem = _problem()
+    _, hist = fit(problem, np.arange(problem.num_samples), TrainConfig(epochs=2, loss="bce"))
+    assert hist.engine == "torch"
+    assert np.isfinite(hist.epoch_loss).all()

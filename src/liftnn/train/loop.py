@@ -154,7 +154,8 @@ class Session:
         rows = np.asarray(rows)
         self.batches = Batches(problem, rows, config.batch_size, config.lift, config.seed, config.scope,
                                graphs=False)
-        self.engine = choose_engine(config.engine, self.batches.whole, len(self.batches.rows), config.device)
+        tasks = problem.targets.shape[1] if problem.targets.ndim == 2 else 1
+        self.engine = choose_engine(config.engine, self.batches.whole, len(self.batches.rows), config.device, tasks)
         native = self.engine == "native"
         if not native:
             self.batches.split()

@@ -46,15 +46,17 @@ class Runner(Protocol):
         """The current weights (detached copies for the native runner)."""
 
 
-def choose_engine(engine: str, graph: Graph, num_batches: int, device: str) -> str:
+def choose_engine(engine: str, graph: Graph, num_batches: int, device: str, tasks: int = 1) -> str:
     """``"torch"`` or ``"native"``: the one asked for, or for ``"auto"`` the native engine on the CPU
-    when it can run ``graph`` (the lifted training graph) and a step is small (at most
+    when it can run ``graph`` (the lifted training graph) with one target per sample (``tasks == 1``;
+    multi-task targets, NaN-masked, train on torch) and a step is small (at most
     :data:`AUTO_NATIVE_MAX_NODES_PER_STEP` of its nodes per batch). An explicit ``"native"`` that cannot
     run says why."""
     if engine == "torch":
         return "torch"
     on_cpu = torch.device(device).type == "cpu"
-    problem = unsupported(graph)
+    problem = unsupported(graph) or (f"the native engine takes one target per sample, and these targets have "
+                                     f"{tasks} tasks (NaN-masked)" if tasks > 1 else None)
     if engine == "native":
         if not on_cpu:
             raise ValueError(f"engine 'native' runs on the CPU only, not on {device!r}; use engine='torch'")
