@@ -17,7 +17,7 @@ from liftnn import Graph, GraphBuilder
 from liftnn.engine.native import NativeEngine
 from liftnn.engine.tape import ACTIVATIONS, KINDS, NativeUnsupported, compile_tape
 from liftnn.graph import activation_names
-from liftnn.train import Problem, TrainConfig, fit
+from liftnn.train import Problem, TrainConfig, fit, runners
 from liftnn.train.runners import choose_engine
 
 BUILTIN_FOR = {SYMMETRIC: "max"}
@@ -247,6 +247,14 @@ def test_registered_functions_stay_on_the_torch_engine() -> None:
     with pytest.raises(ValueError, match="CPU only"):
         choose_engine("native", _problem().graph, 1, "cuda")
     assert choose_engine("auto", _problem().graph, 3, "cpu") == "native"
+
+
+def test_auto_engine_takes_torch_for_large_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    graph = _problem().graph
+    monkeypatch.setattr(runners, "AUTO_NATIVE_MAX_NODES_PER_STEP", (graph.num_nodes + 1) // 2)
+    assert choose_engine("auto", graph, 1, "cpu") == "torch"  # one step of every node: above the limit
+    assert choose_engine("auto", graph, 2, "cpu") == "native"  # two steps of half: at it
+    assert choose_engine("auto", graph, 1, "cpu", tasks=3) == "torch"
 
 
 def test_zoo_models_on_real_molecules(mda_path: Path) -> None:

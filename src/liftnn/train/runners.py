@@ -25,10 +25,11 @@ from .metrics import loss_fn
 
 #: ``engine="auto"`` runs the native engine while the lifted training graph has at most this many nodes per
 #: step (nodes / batches), the torch engine above: level-wise tensor ops beat per-node loops once steps are
-#: large. From Table 1 (benchmarks/results/table1): native wins per-sample (every model) and GCN/SAGE
-#: mini-batches of 32 (~100-200 nodes per step, 4-8x), ties GCN/SAGE full batch (12,500-20,000) and loses
-#: GIN mini-batches (5,400) and full batch (500,000).
-AUTO_NATIVE_MAX_NODES_PER_STEP = 2_000
+#: large. Measured side by side on the MDA molecules (``liftnn bench table1 --frameworks liftnn_native,liftnn_torch``,
+#: benchmarks/results/table1): native wins every per-sample and mini-batch-32 cell (GIN mini-batches,
+#: ~5,400 nodes per step, 0.35 s against 0.58 s) and GCN/SAGE full batch (12,500-26,000 nodes, ~2x);
+#: torch wins GIN full batch (503,000 nodes, 0.10 s against 0.17 s).
+AUTO_NATIVE_MAX_NODES_PER_STEP = 100_000
 
 ENGINES = ("auto", "torch", "native")
 
