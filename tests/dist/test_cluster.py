@@ -58,6 +58,9 @@ def test_the_key_merge_is_a_tree_on_the_workers(client, mda_path, tmp_path):
     params = init_params(expected, seed=2, dtype=torch.float64)
     np.testing.assert_allclose(evaluate(merged, params).detach().numpy(), evaluate(expected, params).detach().numpy(),
                                rtol=1e-12, atol=1e-12)
+    wide, report = sharded_compress(work, client, shards=5, fan_in=3)  # [abc, de], then the root
+    assert sorted(m.level for m in report.merges) == [1, 1, 2]
+    assert key_multiset(wide) == key_multiset(expected) and wide.num_edges == expected.num_edges
 
 
 def test_data_parallel_training_equals_single_process(client, mda_path):

@@ -4,9 +4,10 @@ lifted shards are merged by key in a tree of pairwise merges on the workers.
 The samples ``0..n-1`` are cut into contiguous shards. A worker receives a shard *reader*
 (global line numbers of a line file, :mod:`liftnn.dist.source`), reads only those samples,
 builds their graph, lifts it at dataset scope (within the shard) and keys the lifted nodes
-(:mod:`liftnn.dist.keys`). The lifted shards are then merged pairwise, level by level
-(``S`` shards: ``S - 1`` merges in ``ceil(log2 S)`` levels), each merge a Dask task on the
-workers (:func:`liftnn.dist.merge.merge_keyed`; associative, so the tree gives the one-pass
+(:mod:`liftnn.dist.keys`). The lifted shards are then merged pairwise (or ``fan_in`` at a
+time), neighbours first, level by level (``S`` shards: ``S - 1`` pairwise merges in
+``ceil(log2 S)`` levels), each merge a Dask task on the workers
+(:func:`liftnn.dist.merge.merge_keyed`; associative, so the tree gives the one-pass
 result node for node). The caller receives the final merged graph and the statistics only.
 A worker holds one shard's unlifted graph at a time, its lifted shards, and while merging
 two lifted inputs and their union (at the root: the whole lifted result).
@@ -120,38 +121,46 @@ def lift_shard(template: Template, reader: ShardReader, shard: int = 0,
     return result, stats
 
 
-def merge_pair(left: Shard, right: Shard, level: int) -> tuple[Shard, MergeStats]:
-    """Merge two lifted shards by key (runs on a worker; a level of the merge tree)."""
+def merge_group(level: int, *parts: Shard) -> tuple[Shard, MergeStats]:
+    """Merge neighbouring lifted shards by key (runs on a worker; a level of the merge tree)."""
     t0 = time.perf_counter()
-    merged = merge_keyed([left, right])
-    stats = MergeStats(level, worker_name(), left.graph.num_nodes + right.graph.num_nodes, merged.graph.num_nodes,
-                       left.nbytes + right.nbytes, merged.nbytes, time.perf_counter() - t0, peak_rss())
+    merged = merge_keyed(list(parts))
+    stats = MergeStats(level, worker_name(), sum(p.graph.num_nodes for p in parts), merged.graph.num_nodes,
+                       sum(p.nbytes for p in parts), merged.nbytes, time.perf_counter() - t0, peak_rss())
     return merged, stats
 
 
-def tree_merge(client: Any, shards: list[Any]) -> tuple[Any, list[Any]]:  # noqa: ANN401
+def tree_merge(client: Any, shards: list[Any], fan_in: int = 2) -> tuple[Any, list[Any]]:  # noqa: ANN401
     """Futures of the merged shard and of every merge's :class:`MergeStats`: ``shards``
-    (futures of lifted shards, in order) merged pairwise, neighbours first, level by level."""
+    (futures of lifted shards, in order) merged ``fan_in`` neighbours at a time, level by
+    level (``ceil(log_fan_in S)`` levels); a group of one goes up unmerged."""
+    if fan_in < 2:
+        raise ValueError(f"fan_in must be >= 2, got {fan_in}")
     stats = []
     level = 0
     while len(shards) > 1:
         level += 1
         nxt = []
-        for i in range(0, len(shards) - 1, 2):
-            pair = client.submit(merge_pair, shards[i], shards[i + 1], level, pure=False)
-            nxt.append(client.submit(itemgetter(0), pair, pure=False))
-            stats.append(client.submit(itemgetter(1), pair, pure=False))
-        shards = nxt + shards[len(shards) - len(shards) % 2:]
+        for i in range(0, len(shards), fan_in):
+            group = shards[i : i + fan_in]
+            if len(group) == 1:
+                nxt.append(group[0])
+                continue
+            merged = client.submit(merge_group, level, *group, pure=False)
+            nxt.append(client.submit(itemgetter(0), merged, pure=False))
+            stats.append(client.submit(itemgetter(1), merged, pure=False))
+        shards = nxt
     return shards[0], stats
 
 
 def sharded_compress(work: Workload, client: Any, shards: int | None = None,  # noqa: ANN401
-                     sample_scope: bool = False) -> tuple[Graph, DistReport]:
+                     sample_scope: bool = False, fan_in: int = 2) -> tuple[Graph, DistReport]:
     """Lift ``work`` in shards on the cluster of ``client`` and merge them by key on the workers.
 
     ``shards`` defaults to the number of workers. The result is the graph that
     ``compress(work.build(all samples), scope="dataset")`` gives, node for node.
-    ``sample_scope`` also reports each shard's size lifted per sample (one more lift per shard).
+    ``sample_scope`` also reports each shard's size lifted per sample (one more lift per shard);
+    ``fan_in``: shards per merge in the merge tree.
     """
     t0 = time.perf_counter()
     workers = len(worker_addresses(client))
@@ -161,7 +170,7 @@ def sharded_compress(work: Workload, client: Any, shards: int | None = None,  # 
     template = client.scatter(work.template, broadcast=True)
     lifted = [client.submit(lift_shard, template, work.shard(ids), i, sample_scope, pure=False)
               for i, ids in enumerate(ranges)]
-    root, merge_futures = tree_merge(client, [client.submit(itemgetter(0), f, pure=False) for f in lifted])
+    root, merge_futures = tree_merge(client, [client.submit(itemgetter(0), f, pure=False) for f in lifted], fan_in)
     stats = client.gather([client.submit(itemgetter(1), f, pure=False) for f in lifted])
     merged = client.submit(attrgetter("graph"), root, pure=False).result()
     merges = client.gather(merge_futures)
