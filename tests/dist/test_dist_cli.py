@@ -19,6 +19,7 @@ def test_compress_and_train_on_a_running_cluster(client, capsys):
     assert (report["nodes_after"], report["edges_after"]) == (expected.num_nodes, expected.num_edges)
     assert len(report["shards"]) == 3 and report["samples"] == 188
     assert "sample scope" in result["runs"][0]["text"] and "shard scope" in result["runs"][0]["text"]
+    assert "merge tree on the workers: 2 merge(s) in 2 level(s)" in result["runs"][0]["text"]
     assert main(["train", "MUTAG", "--preset", "paper", "--address", address, "--epochs", "4", "--dtype", "float64",
                  "--batch-size", "100"]) == 0
     text = capsys.readouterr().out

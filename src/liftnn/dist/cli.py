@@ -28,8 +28,11 @@ def report_text(report: DistReport) -> str:
     if all(n is not None for n in per_sample):
         lines.append(f"sample scope: {sum(per_sample):,} nodes ({report.nodes_before / max(sum(per_sample), 1):.1f}x)")
     lines.append(f"shard scope: {report.nodes_shards:,} nodes ({report.nodes_before / report.nodes_shards:.1f}x); "
-                 f"global (merged by key): {report.nodes_after:,} nodes ({report.ratio:.1f}x), "
-                 f"merge {report.merge_seconds:.2f} s")
+                 f"global (merged by key): {report.nodes_after:,} nodes ({report.ratio:.1f}x)")
+    levels = max((m.level for m in report.merges), default=0)
+    lines.append(f"merge tree on the workers: {len(report.merges)} merge(s) in {levels} level(s), "
+                 f"{report.merge_seconds:.2f} worker-s, {report.shuffle_bytes / MIB:.1f} MiB in, "
+                 f"merged graph {report.merged_bytes / MIB:.1f} MiB")
     for w in sorted({s.worker for s in report.shards}):
         mine = [s for s in report.shards if s.worker == w]
         build, lift = sum(s.build_seconds for s in mine), sum(s.lift_seconds for s in mine)
