@@ -25,6 +25,7 @@ import numpy as np
 
 from .._segments import hash_columns, mix64, ranges, rank_in_segment, run_starts
 from ..graph import Graph
+from ..graph.topology import edges_by_level
 from .canon import Edges, fold, function_flags
 
 
@@ -48,15 +49,10 @@ def exact_pass(g: Graph, scope: str = "sample", prune: bool = True) -> ExactResu
     identity_act = np.array([a == "identity" for a in g.activations], dtype=bool)[g.node_act]
     _merge_leaves(g, rep, sample)
 
-    level = g.levels()
-    e_level = level[g.edge_parent]
-    eorder = np.argsort(e_level, kind="stable")
-    bounds = np.searchsorted(e_level[eorder], np.arange(level.max(initial=0) + 2))
     pos = rank_in_segment(g.edge_parent)
     kept_parts: list[Edges] = []
     pruned = collisions = 0
-    for lv in range(1, level.max(initial=0) + 1):
-        e = eorder[bounds[lv] : bounds[lv + 1]]
+    for e in edges_by_level(g.levels()[g.edge_parent]):
         raw = Edges(g.edge_parent[e], rep[g.edge_child[e]], g.edge_label[e], g.edge_count[e])
         edges = fold(raw, pos[e], symmetric, idempotent)
         seg = np.flatnonzero(run_starts(edges.parent))

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from ..graph.topology import edges_by_level
 from .neuralize import Network
 
 
@@ -77,10 +78,7 @@ def neuron_count(network: Network) -> int:
     g = network.graph
     reach = np.zeros((g.num_nodes, g.num_samples), dtype=bool)
     reach[g.output_node, g.output_sample] = True
-    level = g.levels()
-    edge_level = level[g.edge_parent]
-    for lv in range(int(level.max(initial=0)), 0, -1):
-        e = np.flatnonzero(edge_level == lv)
+    for e in edges_by_level(g.levels()[g.edge_parent], top_down=True):
         np.logical_or.at(reach, g.edge_child[e], reach[g.edge_parent[e]])
     per_node = reach.sum(axis=1)
     per_node[network.helpers] = 0
