@@ -9,7 +9,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 
-from lift.strategies import random_graphs
+from lift.strategies import random_graphs, relu_pair
 from liftnn import GraphBuilder, VerificationError, compress, evaluate, init_params, verify
 from liftnn.engine.plan import WeightShapeError
 from liftnn.lift import ValueClashWarning, check_shapes
@@ -61,12 +61,7 @@ def test_draws_are_not_the_value_pass_draws_and_span_several_scales():
 
 def test_a_merge_wrong_only_for_weights_above_one_fails():
     """relu(w - 1) and relu(v - 1) are 0 for every draw in U(-1, 1): value lifting merges them."""
-    b = GraphBuilder()
-    one, minus = b.input(1.0), b.input(-1.0)
-    a = b.node([(one, "w"), minus], act="relu")
-    c = b.node([(one, "v"), minus], act="relu")
-    b.outputs([a, c], [0, 0])
-    g = b.build()
+    g, a, c = relu_pair()
     with pytest.warns(ValueClashWarning):
         lifted, report = compress(g, method="value", inits=3)
     assert report.clashes == 1

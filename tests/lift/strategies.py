@@ -272,3 +272,14 @@ def random_graphs(draw, max_samples: int = 4) -> tuple[Graph, dict[str, tuple[in
     for lab, shape in shapes.items():
         b.weight(lab, shape)
     return b.build(), shapes
+
+
+def relu_pair() -> tuple[Graph, int, int]:
+    """``a = relu(w·1 - 1)`` and ``c = relu(v·1 - 1)`` as two outputs of one sample: both are 0 for every
+    weight in U(-1, 1), so value lifting merges them, yet they differ for weights above one."""
+    b = GraphBuilder()
+    one, minus = b.input(1.0), b.input(-1.0)
+    a = b.node([(one, "w"), minus], act="relu")
+    c = b.node([(one, "v"), minus], act="relu")
+    b.outputs([a, c], [0, 0])
+    return b.build(), a, c

@@ -10,7 +10,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 
-from lift.strategies import random_graphs
+from lift.strategies import random_graphs, relu_pair
 from liftnn import GraphBuilder, VerificationError, compress, init_params, plan_for, verify
 from liftnn.engine import shapes_of
 from liftnn.engine.plan import WeightShapeError
@@ -41,12 +41,7 @@ def test_node_map_sends_every_node_to_a_node_with_its_value(gs):
 
 
 def test_clash_pairs_name_value_merges_in_input_ids():
-    b = GraphBuilder()
-    one, minus = b.input(1.0), b.input(-1.0)
-    a = b.node([(one, "w"), minus], act="relu")
-    c = b.node([(one, "v"), minus], act="relu")
-    b.outputs([a, c], [0, 0])
-    g = b.build()
+    g, a, c = relu_pair()
     with pytest.warns(ValueClashWarning, match=rf"node {c} into node {a}"):
         lifted, report = compress(g, method="value", inits=3)
     assert report.clash_pairs.tolist() == [[c, a]]
