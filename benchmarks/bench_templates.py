@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared/data"
 
 
-def measure(name: str, load, template, repeats: int) -> dict:  # noqa: ANN001
+def measure(name: str, load, template, repeats: int) -> dict:
     (facts, queries), load_s = timed(load, repeats)
     net, build_s = timed(lambda: build(template, facts, queries), repeats)
     row = {"case": name, "load_s": load_s, "ground_s": net.stats["ground_seconds"],

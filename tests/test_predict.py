@@ -43,7 +43,7 @@ def test_knowledge_base_model_scores_triples(tmp_path: Path) -> None:
         model.outputs([("atlantis", "treaties", "uk")])
 
 
-def test_cli_train_then_predict_csv_and_json(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_train_then_predict_csv_and_json(tmp_path: Path, capsys) -> None:
     ck = tmp_path / "mutag.pt"
     assert main(["train", "MUTAG", "--model", "gcn", "--layers", "1", "--dim", "4", "--epochs", "2",
                  "--checkpoint", str(ck), "--json"]) == 0
@@ -58,7 +58,7 @@ def test_cli_train_then_predict_csv_and_json(tmp_path: Path, capsys) -> None:  #
     assert [r[1] for r in payload["rows"]] == pytest.approx([float(r["score"]) for r in rows])
 
 
-def test_cli_checkpoint_errors_come_before_training(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_checkpoint_errors_come_before_training(tmp_path: Path, capsys) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
     assert main(["train", "MUTAG", "--epochs", "1000000", "--checkpoint", str(notes)]) == 2

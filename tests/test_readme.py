@@ -47,7 +47,7 @@ def commands() -> list[list[str]]:
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch) -> Path:  # noqa: ANN001
+def workdir(tmp_path: Path, monkeypatch) -> Path:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     shutil.copytree(bundled_path("MUTAG"), tmp_path / "data/TUDataset/MUTAG/raw")
     monkeypatch.chdir(tmp_path)
@@ -66,7 +66,7 @@ def test_python_block_runs(code: str, workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("argv", commands(), ids=" ".join)
-def test_command_runs(argv: list[str], workdir: Path, capsys) -> None:  # noqa: ANN001
+def test_command_runs(argv: list[str], workdir: Path, capsys) -> None:
     if argv[0] == "predict":  # predicting needs the checkpoint the README's train line writes
         assert main(["train", "MUTAG", "--epochs", "2", "--checkpoint", argv[1]]) == 0
     assert main(argv) == 0, capsys.readouterr().err

@@ -148,7 +148,7 @@ def fit(
                   None if target is None else str(target))
 
 
-def _fold(h) -> dict:  # noqa: ANN001
+def _fold(h) -> dict:
     return {"train": h.train, "test": h.test, "epochs": len(h.epoch_loss), "best_epoch": h.best_epoch,
             "engine": h.engine, "build_seconds": h.build_seconds, "seconds_per_epoch": h.seconds_per_epoch,
             "nodes": h.nodes,

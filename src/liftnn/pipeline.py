@@ -187,7 +187,7 @@ def _from_template(
     facts,
     queries,
     name: str,
-    t0: float,  # noqa: ANN001
+    t0: float,
     data_stats: dict | None = None,
     allow_underivable: bool = False,
 ) -> Loaded:

@@ -54,7 +54,7 @@ class Model:
     kb_train: np.ndarray | None = None
 
     @staticmethod
-    def from_training(loaded, params: dict[str, torch.Tensor], config: dict, history: dict) -> Model:  # noqa: ANN001
+    def from_training(loaded, params: dict[str, torch.Tensor], config: dict, history: dict) -> Model:
         """The model :func:`liftnn.fit` trained on ``loaded`` (a :class:`liftnn.pipeline.Loaded`)."""
         if loaded.problem.template is None:
             raise ValueError(f"{loaded.problem.name}: only template models can be saved and reloaded "
@@ -85,7 +85,7 @@ class Model:
 
     # ------------------------------------------------------------------ prediction
 
-    def _network(self, data: object):  # noqa: ANN202
+    def _network(self, data: object):
         """Facts and queries of ``data`` for this model, and the labels the data carries (or None)."""
         kind = self.meta.get("kind")
         if kind == "kb":
@@ -117,7 +117,7 @@ class Model:
         (facts, queries), _ = self._network(data)
         return self._evaluate(facts, queries)
 
-    def _evaluate(self, facts, queries) -> np.ndarray:  # noqa: ANN001
+    def _evaluate(self, facts, queries) -> np.ndarray:
         network = build(parse_template(self.template, "<checkpoint template>"), facts, queries)
         graph = compress(network.graph, scope="dataset")[0]
         missing = sorted(set(graph.labels) - set(self.params))

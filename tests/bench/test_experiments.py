@@ -8,7 +8,7 @@ from pathlib import Path
 from liftnn.bench import lifting
 
 
-def test_lifting_experiment_quick(data_dir: Path, tmp_path: Path) -> None:  # noqa: ARG001
+def test_lifting_experiment_quick(data_dir: Path, tmp_path: Path) -> None:
     result = lifting.run(tmp_path / "lifting", quick=True)
     rows = json.loads((tmp_path / "lifting/lifting.json").read_text())
     assert (tmp_path / "lifting/lifting.md").read_text().startswith(result["text"][:20])

@@ -8,18 +8,18 @@ import torch
 
 pytest.importorskip("torch_geometric")
 
-import liftnn  # noqa: E402
-from liftnn.bench.pyg_models import (  # noqa: E402
+import liftnn
+from liftnn.bench.pyg_models import (
     export_liftnn_weights,
     graphset_to_batch,
     graphset_to_pyg,
     make_pyg_model,
 )
-from liftnn.data import GraphSet, graph_facts, read_nci_gi50, read_tu  # noqa: E402
-from liftnn.data.encode import edge_type_predicates, node_type_predicates  # noqa: E402
-from liftnn.logic import build  # noqa: E402
-from liftnn.models import molecule_template  # noqa: E402
-from liftnn.train import Problem  # noqa: E402
+from liftnn.data import GraphSet, graph_facts, read_nci_gi50, read_tu
+from liftnn.data.encode import edge_type_predicates, node_type_predicates
+from liftnn.logic import build
+from liftnn.models import molecule_template
+from liftnn.train import Problem
 
 LAYERS = {"gcn": 2, "sage": 2, "gin": 5}
 
@@ -60,12 +60,12 @@ def _compare(
 
 
 @pytest.fixture(scope="module")
-def mda200(mda_path):  # noqa: ANN001, ANN201
+def mda200(mda_path):
     return read_nci_gi50(mda_path).subset(np.arange(200))
 
 
 @pytest.fixture(scope="module")
-def mutag(data_dir):  # noqa: ANN001, ANN201
+def mutag(data_dir):
     return read_tu(data_dir / "molecules/tudataset/MUTAG")
 
 

@@ -14,7 +14,7 @@ from liftnn.cli import main
 MOLECULES = "+ car(1), car(2), ar_bond(1, 2), ar_bond(2, 1)\n- o2(5), c3(7), 2_bond(5, 7), 2_bond(7, 5)\n" * 3
 
 
-def run(capsys, argv: list[str]) -> tuple[int, str]:  # noqa: ANN001
+def run(capsys, argv: list[str]) -> tuple[int, str]:
     """Exit code and stderr of ``liftnn argv`` (argparse's own exit included)."""
     try:
         rc = main(argv)
@@ -55,7 +55,7 @@ FLAGS = [
 
 
 @pytest.mark.parametrize(("argv", "flag", "why"), FLAGS, ids=[" ".join(a) for a, _, _ in FLAGS])
-def test_bad_flag_values_name_the_flag(capsys, argv: list[str], flag: str, why: str) -> None:  # noqa: ANN001
+def test_bad_flag_values_name_the_flag(capsys, argv: list[str], flag: str, why: str) -> None:
     rc, err = run(capsys, [argv[0], "MUTAG", *argv[1:]])
     assert rc == 2
     assert re.search(rf"liftnn {argv[0]}: error: argument {flag}: {why}", err), err
@@ -78,7 +78,7 @@ def molecules(tmp_path: Path) -> Path:
     return path
 
 
-def test_bad_line_truncated_and_fake_gzip(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_bad_line_truncated_and_fake_gzip(tmp_path: Path, capsys) -> None:
     (tmp_path / "bad.txt").write_text("+ car(1)\n+ car(1), ar_bond(1, 2)\n")
     one_error(*run(capsys, ["info", str(tmp_path / "bad.txt")]), r"bad.txt:2: bond \(1, 2\)")
     data = gzip.compress(MOLECULES.encode() * 50)
@@ -88,7 +88,7 @@ def test_bad_line_truncated_and_fake_gzip(tmp_path: Path, capsys) -> None:  # no
     one_error(*run(capsys, ["train", str(tmp_path / "fake.txt.gz")]), r"fake.txt.gz: not a readable gzip file")
 
 
-def test_undecodable_bytes_and_directories(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_undecodable_bytes_and_directories(tmp_path: Path, capsys) -> None:
     (tmp_path / "latin.txt").write_bytes(MOLECULES.encode() + b"+ c\xe9(1)\n")
     one_error(*run(capsys, ["info", str(tmp_path / "latin.txt")]), r"latin.txt:7: byte b'\\xe9'")
     one_error(*run(capsys, ["info", str(tmp_path / "missing.txt")]), r"no such dataset: .*missing.txt")
@@ -96,7 +96,7 @@ def test_undecodable_bytes_and_directories(tmp_path: Path, capsys) -> None:  # n
     one_error(*run(capsys, ["info", str(tmp_path / "empty_dir")]), r"empty_dir: no empty_dir_A.txt")
 
 
-def test_tu_labels_missing_for_a_graph(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_tu_labels_missing_for_a_graph(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "T"
     folder.mkdir()
     for name, text in (("A", "1, 2\n2, 1\n"), ("graph_indicator", "1\n1\n2\n"), ("graph_labels", "1\n"),
@@ -108,20 +108,20 @@ def test_tu_labels_missing_for_a_graph(tmp_path: Path, capsys) -> None:  # noqa:
     one_error(*run(capsys, ["info", str(folder)]), r"T_graph_indicator.txt:3: graph id jumps from 1 to 3")
 
 
-def test_smiles_and_sdf(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_smiles_and_sdf(tmp_path: Path, capsys) -> None:
     (tmp_path / "m.csv").write_text("smiles,label\nCCO,1\n,0\n")
     one_error(*run(capsys, ["info", str(tmp_path / "m.csv")]), r"m.csv:3: the 'smiles' cell is empty")
     (tmp_path / "e.sdf").write_text("")
     one_error(*run(capsys, ["info", str(tmp_path / "e.sdf")]), r"e.sdf: the file is empty")
 
 
-def test_kb_test_triple_with_an_unseen_entity(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_kb_test_triple_with_an_unseen_entity(tmp_path: Path, capsys) -> None:
     (tmp_path / "train.txt").write_text("a\tr\tb\nb\tr\tc\n")
     (tmp_path / "test.txt").write_text("a\tr\tc\nq\tr\ta\n")
     one_error(*run(capsys, ["train", str(tmp_path), "--epochs", "1"]), r"test.txt:2: entity 'q' does not occur")
 
 
-def test_model_never_falls_back(tmp_path: Path, molecules: Path, capsys) -> None:  # noqa: ANN001
+def test_model_never_falls_back(tmp_path: Path, molecules: Path, capsys) -> None:
     one_error(*run(capsys, ["info", str(molecules), "--model", str(tmp_path / "nope.txt")]),
               r"--model .*nope.txt: no such template file")
     one_error(*run(capsys, ["info", str(molecules), "--model", str(tmp_path)]),
@@ -139,7 +139,7 @@ def test_model_never_falls_back(tmp_path: Path, molecules: Path, capsys) -> None
 @pytest.mark.ci_may_skip  # on a machine with CUDA devices, "cuda" exists
 @pytest.mark.parametrize(("device", "why"), [("tpu9", "not a torch device"), ("cuda:7", "CUDA device"),
                                              ("cuda", "CUDA device"), ("gpu", "not a torch device")])
-def test_devices_that_do_not_exist(molecules: Path, capsys, device: str, why: str) -> None:  # noqa: ANN001
+def test_devices_that_do_not_exist(molecules: Path, capsys, device: str, why: str) -> None:
     import torch
 
     if device == "cuda:7" and torch.cuda.device_count() > 7 or device == "cuda" and torch.cuda.is_available():
@@ -148,24 +148,24 @@ def test_devices_that_do_not_exist(molecules: Path, capsys, device: str, why: st
     one_error(rc, err, rf"--device {device}: .*{why}")
 
 
-def test_cross_entropy_on_binary_targets(molecules: Path, capsys) -> None:  # noqa: ANN001
+def test_cross_entropy_on_binary_targets(molecules: Path, capsys) -> None:
     one_error(*run(capsys, ["train", str(molecules), "--loss", "ce", "--epochs", "1"]),
               r"loss 'ce' \(--loss ce\) needs one output column per class")
 
 
-def test_training_on_one_class(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_training_on_one_class(tmp_path: Path, capsys) -> None:
     (tmp_path / "pos.txt").write_text(MOLECULES.replace("-", "+"))
     one_error(*run(capsys, ["train", str(tmp_path / "pos.txt"), "--epochs", "1"]),
               r"all 6 samples have the target 1: there is nothing to learn")
 
 
-def test_zero_trials_report_no_check(molecules: Path, capsys) -> None:  # noqa: ANN001
+def test_zero_trials_report_no_check(molecules: Path, capsys) -> None:
     assert main(["compress", str(molecules), "--trials", "0", "--scope", "dataset"]) == 0
     out = capsys.readouterr().out
     assert "verify" not in out  # no check ran, so none is reported as passed
 
 
-def test_clash_warning_is_one_clean_line(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_clash_warning_is_one_clean_line(tmp_path: Path, capsys) -> None:
     path = tmp_path / "m.txt"
     path.write_text("".join(f"+ car({i}), c{2 + i % 3}({i + 50}), 1_bond({i}, {i + 50}), 1_bond({i + 50}, {i})\n"
                             for i in range(12)))
@@ -177,7 +177,7 @@ def test_clash_warning_is_one_clean_line(tmp_path: Path, capsys) -> None:  # noq
     assert rc == 1 and "verify FAILED" in captured.out  # 1 digit merges different values; verify says so
 
 
-def test_checkpoint_target_is_checked_before_training(tmp_path: Path, molecules: Path, capsys) -> None:  # noqa: ANN001
+def test_checkpoint_target_is_checked_before_training(tmp_path: Path, molecules: Path, capsys) -> None:
     train = ["train", str(molecules), "--epochs", "1"]
     one_error(*run(capsys, [*train, "--checkpoint", str(tmp_path / "no" / "m.pt")]),
               r"--checkpoint .*m.pt: the folder .*no does not exist")

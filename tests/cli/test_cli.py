@@ -10,7 +10,7 @@ import pytest
 from liftnn.cli import main
 
 
-def test_compress_json_verifies_and_lifts(data_dir: Path, capsys) -> None:  # noqa: ANN001
+def test_compress_json_verifies_and_lifts(data_dir: Path, capsys) -> None:
     rc = main(["compress", str(data_dir / "molecules/tudataset/MUTAG"), "--json", "--layers", "2"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
@@ -21,7 +21,7 @@ def test_compress_json_verifies_and_lifts(data_dir: Path, capsys) -> None:  # no
     assert out["graph"]["samples"] == 188
 
 
-def test_compress_text_table_with_timing(data_dir: Path, capsys) -> None:  # noqa: ANN001
+def test_compress_text_table_with_timing(data_dir: Path, capsys) -> None:
     rc = main(["compress", str(data_dir / "molecules/tudataset/PTC_MR"), "--scope", "dataset", "--timing",
                "--method", "value", "--digits", "12", "--preset", "paper"])
     text = capsys.readouterr().out
@@ -29,7 +29,7 @@ def test_compress_text_table_with_timing(data_dir: Path, capsys) -> None:  # noq
     assert "method=value scope=dataset" in text and "verify OK" in text and "forward+backward" in text
 
 
-def test_info_and_errors(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_info_and_errors(tmp_path: Path, capsys) -> None:
     assert main(["compress", str(tmp_path / "missing")]) == 2
     assert "no such dataset" in capsys.readouterr().err
     bad = tmp_path / "bad.txt"
@@ -69,7 +69,7 @@ def test_every_flag_has_help() -> None:
             assert action.help, f"liftnn {name} {action.option_strings or action.dest} has no help text"
 
 
-def test_device_that_does_not_exist_is_one_clean_error(capsys) -> None:  # noqa: ANN001
+def test_device_that_does_not_exist_is_one_clean_error(capsys) -> None:
     import torch
 
     if torch.cuda.is_available():
@@ -80,7 +80,7 @@ def test_device_that_does_not_exist_is_one_clean_error(capsys) -> None:  # noqa:
     assert "--device gpu7: not a torch device" in capsys.readouterr().err
 
 
-def test_datasets_listing_and_unlabelled_sets(capsys) -> None:  # noqa: ANN001
+def test_datasets_listing_and_unlabelled_sets(capsys) -> None:
     assert main(["datasets"]) == 0
     text = capsys.readouterr().out
     assert "MUTAG" in text and "PTC_MR" in text and "none (unlabelled)" in text and "downloads go to" in text

@@ -15,7 +15,7 @@ from liftnn.data.chem import read_sdf, read_smiles
 from liftnn.data.text import DatasetError
 
 
-def fails(cls: type[BaseException], where: str, call, *args, **kwargs) -> str:  # noqa: ANN001, ANN003
+def fails(cls: type[BaseException], where: str, call, *args, **kwargs) -> str:
     """Run ``call(*args, **kwargs)``; it must raise exactly ``cls`` with a message matching ``where``."""
     with pytest.raises(BaseException) as info:
         call(*args, **kwargs)
@@ -218,7 +218,7 @@ def test_kb_train_directory_undecodable_and_missing(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------------- GraphSet and load
 
-def _set(**kw) -> GraphSet:  # noqa: ANN003
+def _set(**kw) -> GraphSet:
     base = dict(node_type=np.array([0, 0, 1]), graph=np.array([0, 0, 1]), edge_index=np.array([[0], [1]]),
                 edge_type=np.array([0]), y=np.array([1.0, 0.0]), node_types=("a", "b"), edge_types=("e",), name="S")
     return GraphSet(**{**base, **kw})

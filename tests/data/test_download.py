@@ -45,7 +45,7 @@ def test_a_tampered_download_is_rejected_and_nothing_kept(tmp_path: Path) -> Non
         fetch("MUTAG", cache, (tmp_path / "absent.zip").as_uri())
 
 
-def test_a_benchmark_name_is_fetched_on_first_use(tmp_path: Path, data_dir: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_benchmark_name_is_fetched_on_first_use(tmp_path: Path, data_dir: Path, monkeypatch) -> None:
     _zip(data_dir / "molecules/tudataset/PTC_MR", "PTC_MR", tmp_path / "PTC_MR.zip")
     monkeypatch.setenv("LIFTNN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("LIFTNN_TU_URL", tmp_path.resolve().as_uri() + "/{name}.zip")

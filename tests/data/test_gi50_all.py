@@ -29,7 +29,7 @@ def screens(data_dir):
     return read_gi50_screens(data_dir / "molecules/nci_gi50", cells=2)
 
 
-def _lines(path) -> list[str]:  # noqa: ANN001
+def _lines(path) -> list[str]:
     with gzip.open(path, "rt") as fh:
         return [line.strip() for line in fh if line.strip()]
 
@@ -59,7 +59,7 @@ def test_tasks_are_masked_shares_of_positive_screenings(screens):
     assert 0 < np.isnan(tasks).sum() < tasks.size
 
 
-def _graph(data, k: int) -> tuple[list[int], list[tuple[int, int, int]]]:  # noqa: ANN001
+def _graph(data, k: int) -> tuple[list[int], list[tuple[int, int, int]]]:
     """Node types and sorted (source, target, type) edges, in local ids, of graph ``k``."""
     nodes = np.flatnonzero(data.graph == k)
     e = np.flatnonzero(data.graph[data.edge_index[0]] == k)

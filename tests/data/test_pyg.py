@@ -35,7 +35,7 @@ def _graphs(onehot: bool, count: int = 12, seed: int = 0) -> list[Data]:
     return out
 
 
-def _direct(graphs: list[Data], h0, w1: torch.Tensor, w_out: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+def _direct(graphs: list[Data], h0, w1: torch.Tensor, w_out: torch.Tensor) -> torch.Tensor:
     """The zoo's one-layer gcn written in torch: ``h1(X) = avg_{(X,Y)} tanh(W1 h0(Y) + 1)``,
     ``predict = sigmoid(w_out · avg_X h1(X))``."""
     outs = []
@@ -98,7 +98,7 @@ def test_from_pyg_keeps_continuous_edge_attr_as_features() -> None:
     (lambda d: setattr(d, "edge_index", d.edge_index + 100), "graph 1: edge_index refers to node"),
     (lambda d: setattr(d, "y", torch.tensor([float("nan")])), "graph 1: y is NaN"),
 ])
-def test_from_pyg_rejects_bad_graphs_naming_graph_and_field(mutate, message: str) -> None:  # noqa: ANN001
+def test_from_pyg_rejects_bad_graphs_naming_graph_and_field(mutate, message: str) -> None:
     graphs = _graphs(False)
     mutate(graphs[1])
     with pytest.raises(ValueError, match=message):

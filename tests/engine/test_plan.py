@@ -169,7 +169,7 @@ def test_dimension_one_inputs_broadcast_into_vector_sums() -> None:
         liftnn.evaluate(bad.build(), {})
 
 
-def test_stacked_weights_match_reference(monkeypatch) -> None:  # noqa: ANN001
+def test_stacked_weights_match_reference(monkeypatch) -> None:
     """Force every small labelled group into one stacked batched op (or none) and compare
     outputs and gradients with the naive evaluator on random graphs."""
     from hypothesis import given, settings
@@ -182,7 +182,7 @@ def test_stacked_weights_match_reference(monkeypatch) -> None:  # noqa: ANN001
 
         @settings(max_examples=30, deadline=None, derandomize=True)
         @given(random_graphs())
-        def check(gs) -> None:  # noqa: ANN001
+        def check(gs) -> None:
             g, shapes = gs
             for graph in (g, liftnn.compress(g, scope="dataset")[0]):
                 params = liftnn.init_params(g, shapes, seed=1, dtype=torch.float64)

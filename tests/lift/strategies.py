@@ -123,7 +123,7 @@ class SampleRecipe:
     outputs: tuple[int, ...]  # pool indices
 
 
-def _label_for(draw, kind: str, broadcast: bool = False) -> str | None:  # noqa: ANN001
+def _label_for(draw, kind: str, broadcast: bool = False) -> str | None:
     """A label that turns a ``kind`` child into a ``d``-message (or, with ``broadcast``,
     possibly a dimension-1 message from a scalar leaf)."""
     if kind == "1":
@@ -133,7 +133,7 @@ def _label_for(draw, kind: str, broadcast: bool = False) -> str | None:  # noqa:
     return draw(st.sampled_from(D_LABELS))
 
 
-def _pick_input(draw, kinds: list[str], broadcast: bool = False) -> tuple[int, str | None]:  # noqa: ANN001
+def _pick_input(draw, kinds: list[str], broadcast: bool = False) -> tuple[int, str | None]:
     i = draw(st.integers(0, len(kinds) - 1))
     return i, _label_for(draw, kinds[i], broadcast)
 
@@ -149,7 +149,7 @@ def _flags(spec: NodeSpec, bounded: list[bool]) -> tuple[bool, bool]:
 
 
 @st.composite
-def _sample_recipe(draw, d: int, shared_positive: tuple[bool, ...]) -> SampleRecipe:  # noqa: ANN001
+def _sample_recipe(draw, d: int, shared_positive: tuple[bool, ...]) -> SampleRecipe:
     """Leaves, 1-4 layers of inner nodes and outputs of one sample.
 
     The *pool* of a sample is: shared leaves, then its own leaves, then its inner
@@ -241,7 +241,7 @@ def _sample_recipe(draw, d: int, shared_positive: tuple[bool, ...]) -> SampleRec
 
 
 @st.composite
-def random_graphs(draw, max_samples: int = 4) -> tuple[Graph, dict[str, tuple[int, ...]]]:  # noqa: ANN001
+def random_graphs(draw, max_samples: int = 4) -> tuple[Graph, dict[str, tuple[int, ...]]]:
     """A random multi-sample graph and the shapes of its labels: ``(graph, shapes)``.
 
     Weight shapes are also declared on the builder, so ``graph.shapes`` holds them.

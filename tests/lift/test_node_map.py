@@ -17,7 +17,7 @@ from liftnn.engine.plan import WeightShapeError
 from liftnn.lift import ValueClashWarning
 
 
-def _node_values(g, params) -> list[torch.Tensor]:  # noqa: ANN001
+def _node_values(g, params) -> list[torch.Tensor]:
     plan = plan_for(g, shapes_of(params))
     with torch.no_grad():
         return plan.node_values(plan.run(params), np.arange(g.num_nodes))

@@ -54,7 +54,7 @@ def _java_dir() -> str:
     return _SCRATCH
 
 
-def _weights(model) -> dict[str, np.ndarray]:  # noqa: ANN001
+def _weights(model) -> dict[str, np.ndarray]:
     state = model.state_dict()
     return {state["weight_names"][i]: np.asarray(v, dtype=np.float64) for i, v in state["weights"].items()}
 

@@ -48,7 +48,7 @@ def assert_same(name: str, template: Path, examples: Path, queries: Path | None,
 
 
 @pytest.mark.parametrize("case", bundled_cases(), ids=lambda c: c.name)
-def test_bundled_dataset_matches_reference(case, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bundled_dataset_matches_reference(case, tmp_path: Path) -> None:
     assert_same(case.name, case.template, *head_files(case, tmp_path))
 
 

@@ -11,14 +11,14 @@ from liftnn.logic import GroundingError, build, ground, neuron_count, parse_exam
 from liftnn.logic.facts import FactBase, QuerySet
 
 
-def setup(template: str, examples: str, queries: str, strict: bool = True):  # noqa: ANN201
+def setup(template: str, examples: str, queries: str, strict: bool = True):
     tpl = parse_template(template, "t.txt")
     facts = FactBase.from_examples(parse_examples(examples, "ex.txt"))
     qs = QuerySet.from_queries(parse_queries(queries, "q.txt"), facts.symbols, facts.num_examples)
     return tpl, facts, qs
 
 
-def names(g, rg) -> set[tuple[str, ...]]:  # noqa: ANN001
+def names(g, rg) -> set[tuple[str, ...]]:
     return {tuple(g.facts.symbols.names[c] for c in row[1:]) for row in rg.subst}
 
 

@@ -71,7 +71,7 @@ def test_gradients_match_direct_torch() -> None:
 MDA_LIFTED = {"sample": (244_670, 441_205), "dataset": (26_492, 96_750)}
 
 
-def test_mda_sizes_and_losslessness(mda_path) -> None:  # noqa: ANN001
+def test_mda_sizes_and_losslessness(mda_path) -> None:
     """The paper's MDA set: a 2-layer GNN graph of 639,580 nodes lifts 2.61x per sample and
     24.1x across the dataset, to the sizes the dictionary algorithm finds, and stays exact."""
     from liftnn.data import read_nci_gi50

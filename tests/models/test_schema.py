@@ -44,7 +44,7 @@ def test_schema_of_a_mutagenesis_style_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("model", ["gcn", "gin", "sage", "gcn_bonds"])
-def test_zoo_commands_on_a_neuralogic_folder(model: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_zoo_commands_on_a_neuralogic_folder(model: str, tmp_path: Path, capsys) -> None:
     d = str(write_molecules(tmp_path / "m"))
     assert main(["info", d, "--model", model, "--json"]) == 0
     info = json.loads(capsys.readouterr().out)

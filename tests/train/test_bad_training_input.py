@@ -43,7 +43,7 @@ def _kb(test: list[list[int]]) -> KnowledgeBase:
     ([[0, 0, 2]], "valid", r"toy: no 'valid' split to rank"),
     (np.zeros((0, 3)), "test", r"toy: the 'test' split has no triples"),
 ])
-def test_ranking_a_triple_without_embeddings(test, split: str, match: str) -> None:  # noqa: ANN001
+def test_ranking_a_triple_without_embeddings(test, split: str, match: str) -> None:
     with pytest.raises(ValueError, match=match) as info:
         kbc_ranking(_kb(test), None, {}, split)  # fails before the template is used
     assert info.type is ValueError

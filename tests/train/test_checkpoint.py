@@ -29,11 +29,11 @@ def test_round_trip_with_weights_only(tmp_path: Path) -> None:
 
 
 class _Payload:
-    def __reduce__(self):  # noqa: ANN204
+    def __reduce__(self):
         return (print, ("code ran",))
 
 
-def test_pickles_are_refused_without_running_them(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_pickles_are_refused_without_running_them(tmp_path: Path, capsys) -> None:
     path = tmp_path / "evil.pt"
     torch.save({"params": {}, "x": _Payload()}, path)
     with pytest.raises(ValueError, match="evil.pt: not a liftnn checkpoint"):
@@ -46,11 +46,11 @@ def test_pickles_are_refused_without_running_them(tmp_path: Path, capsys) -> Non
         ckpt.read(tmp_path / "absent.pt")
 
 
-def test_a_failed_write_leaves_the_old_file_intact(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_failed_write_leaves_the_old_file_intact(tmp_path: Path, monkeypatch) -> None:
     path = _write(tmp_path / "m.pt", 1.0)
     before = path.read_bytes()
 
-    def broken_save(obj, fh) -> None:  # noqa: ANN001
+    def broken_save(obj, fh) -> None:
         fh.write(b"partial bytes")
         raise OSError("disk full")
 

@@ -142,7 +142,7 @@ def test_problem_errors() -> None:
         TrainConfig(optimizer="lbfgs")
 
 
-def test_cli_train_json(data_dir: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_train_json(data_dir: Path, capsys) -> None:
     rc = main(["train", str(data_dir / "molecules/tudataset/MUTAG"), "--epochs", "3", "--folds", "2", "--layers",
                "1", "--dim", "3", "--json"])
     assert rc == 0
@@ -152,7 +152,7 @@ def test_cli_train_json(data_dir: Path, capsys) -> None:  # noqa: ANN001
     assert "kbe is for knowledge bases" in capsys.readouterr().err
 
 
-def test_cli_train_knowledge_base_reports_ranking(data_dir: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_train_knowledge_base_reports_ranking(data_dir: Path, capsys) -> None:
     rc = main(["train", str(data_dir / "kbc/nations"), "--epochs", "3", "--dim", "3", "--json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)

@@ -92,7 +92,7 @@ def test_check_loss_names_the_mismatch() -> None:
     assert sorted(np.concatenate(folds).tolist()) == list(range(10))
 
 
-def _problem():  # noqa: ANN202
+def _problem():
     return load_problem(from_pyg(_graphs()), ModelSpec(dim=6, seed=0)).problem
 
 
@@ -116,7 +116,7 @@ def test_multitask_training_learns_and_lifting_changes_nothing() -> None:
     assert y_unlifted.shape == (24, TASKS) and torch.allclose(y_unlifted, y_lifted, rtol=1e-12, atol=1e-14)
 
 
-def test_fit_trains_multitask_on_the_torch_engine_and_predicts_per_task(tmp_path) -> None:  # noqa: ANN001
+def test_fit_trains_multitask_on_the_torch_engine_and_predicts_per_task(tmp_path) -> None:
     graphs = _graphs()
     result = liftnn.fit(graphs, epochs=5, dim=6)
     assert result.folds[0]["engine"] == "torch"  # the native engine's loss takes one target per sample

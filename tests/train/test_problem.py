@@ -32,7 +32,7 @@ def test_a_query_without_target_names_its_file_and_line(tmp_path: Path) -> None:
         load_problem(folder, ModelSpec())
 
 
-def test_the_command_says_it_in_one_line(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_the_command_says_it_in_one_line(tmp_path: Path, capsys) -> None:
     folder = _without_target(tmp_path, 2)
     assert main(["train", str(folder), "--epochs", "1"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()

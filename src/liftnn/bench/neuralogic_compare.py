@@ -97,7 +97,7 @@ def _neuralogic(template: Path, examples: Path, queries: Path, epochs: int) -> t
     from neuralogic.dataset import FileDataset
     from neuralogic.nn.optim import Adam
 
-    def make(iso: bool, prune: bool, batch_size: int = 1):  # noqa: ANN202
+    def make(iso: bool, prune: bool, batch_size: int = 1):
         neuralogic.manual_seed(0)
         t0 = time.perf_counter()
         model = Model(model_file=str(template))
@@ -172,7 +172,7 @@ def _liftnn(template: Path, examples: Path, queries: Path, epochs: int, referenc
             lifted, rep = liftnn.compress(graph, **kwargs)
         variants.append((label, lifted, rep.seconds))
 
-    def forward(g):  # noqa: ANN001, ANN202
+    def forward(g):
         with torch.no_grad():
             return liftnn.evaluate(g, params)
 

@@ -67,7 +67,7 @@ from ..models.zoo import DEFAULT_LAYERS
 TWIN_MODELS = ("gcn", "sage", "gin")
 
 
-def _activation(name: str):  # noqa: ANN202
+def _activation(name: str):
     return get_activation(ACTIVATION_ALIASES.get(name, name))
 
 
@@ -133,7 +133,7 @@ class GCNTwinConv(MessagePassing):
         s, cnt = agg[:, :-1], agg[:, -1:]
         return s / cnt.clamp(min=1), cnt.squeeze(-1) > 0
 
-    def message(self, z_j: Tensor, m_j: Tensor) -> Tensor:  # noqa: D102
+    def message(self, z_j: Tensor, m_j: Tensor) -> Tensor:
         return torch.cat([torch.where(m_j > 0, self.act(z_j + 1), 0.0), m_j], dim=-1)
 
 
@@ -155,7 +155,7 @@ class SAGETwinConv(MessagePassing):
         new_mask = mask | has_nbr.squeeze(-1)
         return torch.where(new_mask.unsqueeze(-1), self.act(pre), 0.0), new_mask
 
-    def message(self, z_j: Tensor, m_j: Tensor) -> Tensor:  # noqa: D102
+    def message(self, z_j: Tensor, m_j: Tensor) -> Tensor:
         return torch.cat([torch.where(m_j > 0, z_j + 1, 0.0), m_j], dim=-1)
 
 
@@ -176,7 +176,7 @@ class GINTwinConv(MessagePassing):
         out = torch.relu(self.lin2(torch.relu(self.lin1(a))))
         return torch.where(new_mask.unsqueeze(-1), out, 0.0), new_mask
 
-    def message(self, h_j: Tensor, m_j: Tensor) -> Tensor:  # noqa: D102
+    def message(self, h_j: Tensor, m_j: Tensor) -> Tensor:
         return torch.cat([torch.where(m_j > 0, h_j + 1, 0.0), m_j], dim=-1)
 
 

@@ -65,7 +65,7 @@ class GINETwin(nn.Module):
         self.convs = nn.ModuleList(Conv() for _ in range(layers))
         self.out = nn.Linear(dim, 1)
 
-    def forward(self, batch) -> Tensor:  # noqa: ANN001
+    def forward(self, batch) -> Tensor:
         from torch_geometric.utils import scatter
 
         h, b = self.embed(batch.x), self.bond_embed(batch.edge_attr)
@@ -74,7 +74,7 @@ class GINETwin(nn.Module):
         return torch.sigmoid(self.out(scatter(h, batch.batch, 0, dim_size=batch.num_graphs, reduce="mean")))[:, 0]
 
 
-def _pyg_batch(data: GraphSet, graphs: np.ndarray):  # noqa: ANN202
+def _pyg_batch(data: GraphSet, graphs: np.ndarray):
     from torch_geometric.data import Batch, Data
 
     sub = data.subset(graphs)

@@ -12,7 +12,7 @@ from .graphs import GraphSet
 from .text import fail, read_text
 
 
-def _rdkit():  # noqa: ANN202
+def _rdkit():
     try:
         from rdkit import Chem, RDLogger
     except ImportError:

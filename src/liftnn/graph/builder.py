@@ -250,7 +250,7 @@ class GraphBuilder:
         self._num_nodes += comb.shape[0]
 
     @staticmethod
-    def _names_checked(table: _Names, names: str | Sequence[str], n: int, lookup) -> np.ndarray:  # noqa: ANN001
+    def _names_checked(table: _Names, names: str | Sequence[str], n: int, lookup) -> np.ndarray:
         for name in [names] if isinstance(names, str) else set(np.asarray(names, dtype=object).tolist()):
             lookup(name)
         return table.codes_of(names, n)

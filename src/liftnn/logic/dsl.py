@@ -172,10 +172,10 @@ class _Predicate(Atom):
 
 
 class _Namespace:
-    def __init__(self, make) -> None:  # noqa: ANN001
+    def __init__(self, make) -> None:
         self._make = make
 
-    def __getattr__(self, name: str):  # noqa: ANN204
+    def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
         return self._make(name)

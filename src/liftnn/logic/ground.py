@@ -250,7 +250,7 @@ def _ground_rule(
     variables: list[Var],
     facts: FactBase,
     relation,
-    delta_at: int = -1,  # noqa: ANN001
+    delta_at: int = -1,
     delta: np.ndarray | None = None,
 ) -> np.ndarray:
     """All substitutions ``[g, 1 + len(variables)]`` satisfying the body; literal
@@ -303,7 +303,7 @@ def _evaluate_stratum(
     members: list[int],
     scc: set[Signature],
     facts: FactBase,
-    relation,  # noqa: ANN001
+    relation,
     tables: dict,
     derived: dict,
     substs: dict,

@@ -13,7 +13,7 @@ from .splits import stratified_folds, train_val_split
 
 def cross_validate(
     problem: Problem, config: TrainConfig, folds: int = 5, val_fraction: float = 0.0, progress=None
-) -> list[History]:  # noqa: ANN001
+) -> list[History]:
     """Stratified ``folds``-fold cross-validation (seeded by ``config.seed``); one
     :class:`History` per fold with train and test metrics."""
     out = []

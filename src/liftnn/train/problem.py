@@ -68,11 +68,11 @@ class Problem:
         return max(dims)
 
     @staticmethod
-    def from_network(network, name: str = "", template: str | None = None) -> Problem:  # noqa: ANN001
+    def from_network(network, name: str = "", template: str | None = None) -> Problem:
         """From :func:`liftnn.logic.build`'s result."""
         weights = network.weights
 
-        def init(seed: int, dtype: torch.dtype, device=None) -> dict[str, torch.Tensor]:  # noqa: ANN001
+        def init(seed: int, dtype: torch.dtype, device=None) -> dict[str, torch.Tensor]:
             params = weights.init_params(seed, dtype, device, shapes=network.graph.shapes)
             return {k: v for k, v in params.items() if k in network.graph.labels}
 
@@ -83,7 +83,7 @@ class Problem:
     def from_graph(graph: Graph, targets: np.ndarray, name: str = "") -> Problem:
         """From a graph with declared weight shapes (e.g. :func:`liftnn.models.message_passing_graph`)."""
 
-        def init(seed: int, dtype: torch.dtype, device=None) -> dict[str, torch.Tensor]:  # noqa: ANN001
+        def init(seed: int, dtype: torch.dtype, device=None) -> dict[str, torch.Tensor]:
             return init_params(graph, seed=seed, dtype=dtype, device=device)
 
         return Problem(graph, np.asarray(targets, dtype=np.float64), init, name)
