@@ -168,11 +168,12 @@ def _act_slope(code, x, y):
     return 0.0  # signum
 
 
-# Every kernel addresses its arrays as (flat array, offset): no views and no reshapes. The node-level
+# Kernels take (flat array, offset) and loop over views of it indexed from zero: with no reference counting
+# (the step kernel runs without it) a view costs nothing, and indices known to be non-negative let the
+# compiler vectorise (an offset index ``o + k`` would need numpy's negative-index wrap check). The node-level
 # kernels take the tape and work records and read their arrays once, at the top; everything they call
-# per run, edge or component takes plain arrays, so no record is unpacked (and no array reference counted)
-# inside a loop. Scratch slots of the flat ``[5 · max_dim]`` buffer ``wk.scratch``: the message ``m``,
-# ``g = ∂L/∂z``, ``∂L/∂m``, ``∂L/∂s`` and the tie counts.
+# per run, edge or component takes plain arrays. Scratch slots of the flat ``[5 · max_dim]`` buffer
+# ``wk.scratch``: the message ``m``, ``g = ∂L/∂z``, ``∂L/∂m``, ``∂L/∂s`` and the tie counts.
 _M, _G, _GM, _GS, _TIES = 0, 1, 2, 3, 4
 
 
@@ -185,114 +186,128 @@ def _slot(sc, s):
 @_inline
 def _axpy(c, x, xo, y, yo, n):
     """``y[yo : yo + n] += c · x[xo : xo + n]`` (a plain add when ``c == 1``)."""
+    xv, yv = x[xo : xo + n], y[yo : yo + n]
     if c == 1.0:
         for k in range(n):
-            y[yo + k] += x[xo + k]
+            yv[k] += xv[k]
     else:
         for k in range(n):
-            y[yo + k] += c * x[xo + k]
+            yv[k] += c * xv[k]
 
 
 @_inline
 def _fill(y, yo, n, c):
+    yv = y[yo : yo + n]
     for k in range(n):
-        y[yo + k] = c
+        yv[k] = c
 
 
 @_inline
 def _activate(code, z, y, o, d):
     """``y[o : o + d] = act(z[o : o + d])``."""
+    zv, yv = z[o : o + d], y[o : o + d]
     if code == 14:  # softmax over the node's components
-        mx = z[o]
+        mx = zv[0]
         for k in range(1, d):
-            mx = max(mx, z[o + k])
+            mx = max(mx, zv[k])
         s = 0.0
         for k in range(d):
-            e = math.exp(z[o + k] - mx)
-            y[o + k] = e
+            e = math.exp(zv[k] - mx)
+            yv[k] = e
             s += e
         for k in range(d):
-            y[o + k] /= s
+            yv[k] /= s
     elif code == 0:
         for k in range(d):
-            y[o + k] = z[o + k]
+            yv[k] = zv[k]
     else:
         for k in range(d):
-            y[o + k] = _act_value(code, z[o + k])
+            yv[k] = _act_value(code, zv[k])
 
 
 @_inline
 def _apply(lt, theta, lab, x, xo, n_in, out, oo):
     """``out[oo : oo + rows] = W_lab · x[xo : xo + n_in]`` (a copy when ``lab < 0``); ``lt`` the label table."""
     kind = lt[lab, 1] if lab >= 0 else -1
+    xv = x[xo : xo + n_in]
     if kind == 2:
         off, rows, cols = lt[lab, 0], lt[lab, 2], lt[lab, 3]
+        ov = out[oo : oo + rows]
         r = 0
         while r + 4 <= rows:  # four rows at once: four independent sums in flight, each in column order
-            b0 = off + r * cols
-            b1, b2, b3 = b0 + cols, b0 + 2 * cols, b0 + 3 * cols
-            x0 = x[xo]
-            a0, a1, a2, a3 = theta[b0] * x0, theta[b1] * x0, theta[b2] * x0, theta[b3] * x0
+            b = off + r * cols
+            w0, w1 = theta[b : b + cols], theta[b + cols : b + 2 * cols]
+            w2, w3 = theta[b + 2 * cols : b + 3 * cols], theta[b + 3 * cols : b + 4 * cols]
+            x0 = xv[0]
+            a0, a1, a2, a3 = w0[0] * x0, w1[0] * x0, w2[0] * x0, w3[0] * x0
             for c in range(1, cols):
-                xc = x[xo + c]
-                a0 += theta[b0 + c] * xc
-                a1 += theta[b1 + c] * xc
-                a2 += theta[b2 + c] * xc
-                a3 += theta[b3 + c] * xc
-            out[oo + r], out[oo + r + 1], out[oo + r + 2], out[oo + r + 3] = a0, a1, a2, a3
+                xc = xv[c]
+                a0 += w0[c] * xc
+                a1 += w1[c] * xc
+                a2 += w2[c] * xc
+                a3 += w3[c] * xc
+            ov[r], ov[r + 1], ov[r + 2], ov[r + 3] = a0, a1, a2, a3
             r += 4
         for rest in range(r, rows):
-            base = off + rest * cols
-            acc = theta[base] * x[xo]
+            w = theta[off + rest * cols : off + (rest + 1) * cols]
+            acc = w[0] * xv[0]
             for c in range(1, cols):
-                acc += theta[base + c] * x[xo + c]
-            out[oo + rest] = acc
-    elif kind == 1:
-        off = lt[lab, 0]
-        for k in range(n_in):
-            out[oo + k] = theta[off + k] * x[xo + k]
-    elif kind == 0:
-        w = theta[lt[lab, 0]]
-        for k in range(n_in):
-            out[oo + k] = w * x[xo + k]
+                acc += w[c] * xv[c]
+            ov[rest] = acc
     else:
-        for k in range(n_in):
-            out[oo + k] = x[xo + k]
+        ov = out[oo : oo + n_in]
+        if kind == 1:
+            w = theta[lt[lab, 0] : lt[lab, 0] + n_in]
+            for k in range(n_in):
+                ov[k] = w[k] * xv[k]
+        elif kind == 0:
+            w0 = theta[lt[lab, 0]]
+            for k in range(n_in):
+                ov[k] = w0 * xv[k]
+        else:
+            for k in range(n_in):
+                ov[k] = xv[k]
 
 
 @_inline
-def _apply_back(lt, theta, gtheta, lab, x, xo, n_in, sc):
-    """With ``gm`` = scratch slot ``∂L/∂m``: ``∂L/∂s = W_labᵀ · gm`` into slot ``∂L/∂s``, and
+def _apply_back(lt, theta, gtheta, lab, x, xo, n_in, sc, go):
+    """With ``gm = sc[go : …]`` (``∂L/∂m``): ``∂L/∂s = W_labᵀ · gm`` into scratch slot ``∂L/∂s``, and
     ``∂L/∂W_lab += gm ⊗ x[xo : xo + n_in]``."""
-    gm, gs = _slot(sc, _GM), _slot(sc, _GS)
+    gs = _slot(sc, _GS)
     kind = lt[lab, 1] if lab >= 0 else -1
+    xv, gsv = x[xo : xo + n_in], sc[gs : gs + n_in]
     if kind == 2:
         off, rows, cols = lt[lab, 0], lt[lab, 2], lt[lab, 3]
+        gmv = sc[go : go + rows]
         for c in range(cols):
-            sc[gs + c] = 0.0
+            gsv[c] = 0.0
         for r in range(rows):
-            gr = sc[gm + r]
-            base = off + r * cols
+            gr = gmv[r]
+            w = theta[off + r * cols : off + (r + 1) * cols]
+            gw = gtheta[off + r * cols : off + (r + 1) * cols]
             for c in range(cols):
-                sc[gs + c] += theta[base + c] * gr
-                gtheta[base + c] += gr * x[xo + c]
+                gsv[c] += w[c] * gr
+                gw[c] += gr * xv[c]
     elif kind == 1:
         off = lt[lab, 0]
+        w, gw, gmv = theta[off : off + n_in], gtheta[off : off + n_in], sc[go : go + n_in]
         for k in range(n_in):
-            sc[gs + k] = theta[off + k] * sc[gm + k]
-            gtheta[off + k] += sc[gm + k] * x[xo + k]
+            gsv[k] = w[k] * gmv[k]
+            gw[k] += gmv[k] * xv[k]
     elif kind == 0:
         off = lt[lab, 0]
-        w = theta[off]
-        acc = sc[gm] * x[xo]
-        sc[gs] = w * sc[gm]
+        w0 = theta[off]
+        gmv = sc[go : go + n_in]
+        acc = gmv[0] * xv[0]
+        gsv[0] = w0 * gmv[0]
         for k in range(1, n_in):
-            sc[gs + k] = w * sc[gm + k]
-            acc += sc[gm + k] * x[xo + k]
+            gsv[k] = w0 * gmv[k]
+            acc += gmv[k] * xv[k]
         gtheta[off] += acc
     else:
+        gmv = sc[go : go + n_in]
         for k in range(n_in):
-            sc[gs + k] = sc[gm + k]
+            gsv[k] = gmv[k]
 
 
 @_inline
@@ -327,12 +342,14 @@ def _linear_forward(tp, theta, t, wk):
             _axpy(1.0, sc, m, agg, vo, d)
         else:
             mk = sc[m]
+            av = agg[vo : vo + d]
             for k in range(d):
-                agg[vo + k] += mk
+                av[k] += mk
     if tp.kind[t] == 2:
         den = tp.denom[t]
+        av = agg[vo : vo + d]
         for k in range(d):
-            agg[vo + k] /= den
+            av[k] /= den
 
 
 @_inline
@@ -378,17 +395,21 @@ def _forward_node(tp, theta, t, wk):
         _linear_forward(tp, theta, t, wk)
     else:
         _other_forward(tp, theta, t, wk)
-    agg, pre, l_off = wk.agg, wk.pre, tp.l_off
+    l_off = tp.l_off
     d, vo, b = tp.dim[t], tp.voff[t], tp.bias[t]
-    if b >= 0:
-        boff = l_off[b]
-        step = 1 if l_off[b + 1] - boff > 1 else 0
+    av, zv = wk.agg[vo : vo + d], wk.pre[vo : vo + d]
+    if b >= 0 and l_off[b + 1] - l_off[b] > 1:
+        bv = theta[l_off[b] : l_off[b] + d]
         for k in range(d):
-            pre[vo + k] = agg[vo + k] + theta[boff + step * k]
+            zv[k] = av[k] + bv[k]
+    elif b >= 0:
+        b0 = theta[l_off[b]]
+        for k in range(d):
+            zv[k] = av[k] + b0
     else:
         for k in range(d):
-            pre[vo + k] = agg[vo + k]
-    _activate(tp.act[t], pre, wk.val, vo, d)
+            zv[k] = av[k]
+    _activate(tp.act[t], wk.pre, wk.val, vo, d)
 
 
 @_inline
@@ -397,26 +418,27 @@ def _node_delta(tp, gtheta, t, wk):
     val, pre, gval, sc, l_off = wk.val, wk.pre, wk.gval, wk.scratch, tp.l_off
     d, vo, code, b = tp.dim[t], tp.voff[t], tp.act[t], tp.bias[t]
     g = _slot(sc, _G)
+    gv, yv, zv, gyv = sc[g : g + d], val[vo : vo + d], pre[vo : vo + d], gval[vo : vo + d]
     if code == 14:  # softmax: g = y ⊙ (gy - <gy, y>)
         dot = 0.0
         for k in range(d):
-            dot += gval[vo + k] * val[vo + k]
+            dot += gyv[k] * yv[k]
         for k in range(d):
-            sc[g + k] = val[vo + k] * (gval[vo + k] - dot)
+            gv[k] = yv[k] * (gyv[k] - dot)
     elif code == 0:
         for k in range(d):
-            sc[g + k] = gval[vo + k]
+            gv[k] = gyv[k]
     else:
         for k in range(d):
-            sc[g + k] = gval[vo + k] * _act_slope(code, pre[vo + k], val[vo + k])
+            gv[k] = gyv[k] * _act_slope(code, zv[k], yv[k])
     if b >= 0:
         boff = l_off[b]
         if l_off[b + 1] - boff > 1:
             _axpy(1.0, sc, g, gtheta, boff, d)
         else:
-            acc = sc[g]
+            acc = gv[0]
             for k in range(1, d):
-                acc += sc[g + k]
+                acc += gv[k]
             gtheta[boff] += acc
 
 
@@ -426,25 +448,27 @@ def _linear_backward(tp, theta, gtheta, t, wk):
     r_eptr, r_lab, r_in, r_out, r_buf = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf
     val, buf, gval, sc = wk.val, wk.buf, wk.gval, wk.scratch
     d = tp.dim[t]
-    g, gm, gs = _slot(sc, _G), _slot(sc, _GM), _slot(sc, _GS)
-    scale = 1.0 / tp.denom[t] if tp.kind[t] == 2 else 1.0
+    g, gm, gs, gsum = _slot(sc, _G), _slot(sc, _GM), _slot(sc, _GS), _slot(sc, _TIES)
+    # ∂L/∂m of every run: g / Σc for mean (g for sum), or its sum where a 1-wide message broadcasts
+    gm = g
+    if tp.kind[t] == 2:
+        gm = _slot(sc, _GM)
+        scale = 1.0 / tp.denom[t]
+        for k in range(d):
+            sc[gm + k] = sc[g + k] * scale
+    acc = sc[gm]
+    for k in range(1, d):
+        acc += sc[gm + k]
+    sc[gsum] = acc
     for r in range(tp.rptr[t], tp.rptr[t + 1]):
         ni, no, lab = r_in[r], r_out[r], r_lab[r]
         e0, e1 = r_eptr[r], r_eptr[r + 1]
-        if no == d:
-            for k in range(d):
-                sc[gm + k] = sc[g + k] * scale
-        else:
-            acc = sc[g]
-            for k in range(1, d):
-                acc += sc[g + k]
-            sc[gm] = acc * scale
-        grad = gm
+        grad = gm if no == d else gsum
         if lab >= 0:
             if e1 - e0 == 1 and e_cnt[e0] == 1.0:
-                _apply_back(lt, theta, gtheta, lab, val, voff[e_child[e0]], ni, sc)
+                _apply_back(lt, theta, gtheta, lab, val, voff[e_child[e0]], ni, sc, grad)
             else:
-                _apply_back(lt, theta, gtheta, lab, buf, r_buf[r], ni, sc)
+                _apply_back(lt, theta, gtheta, lab, buf, r_buf[r], ni, sc, grad)
             grad = gs
         for e in range(e0, e1):
             c = e_child[e]
@@ -496,7 +520,7 @@ def _other_backward(tp, theta, gtheta, t, wk):
             for k in range(d):
                 if buf[bo + wide * k] == agg[vo + k]:
                     sc[gm + wide * k] += sc[g + k] / sc[ties + k]
-        _apply_back(lt, theta, gtheta, r_lab[r], val, voff[c], ni, sc)
+        _apply_back(lt, theta, gtheta, r_lab[r], val, voff[c], ni, sc, gm)
         if kinds[c] != 0:
             _axpy(1.0, sc, gs, gval, voff[c], ni)
 
@@ -563,20 +587,21 @@ def _optimise(tp, theta, gtheta, labels, lo, hi, opt):
         if not learnable[lab]:
             continue
         a, z = l_off[lab], l_off[lab + 1]
+        p, gp, v1, v2 = theta[a:z], gtheta[a:z], m1[a:z], m2[a:z]
         if code == 1:
-            for k in range(a, z):
-                theta[k] -= lr * gtheta[k]
+            for k in range(z - a):
+                p[k] -= lr * gp[k]
             continue
         steps[lab] += 1
         step = steps[lab]
         bc1 = 1.0 - b1**step
         bc2_sqrt = math.sqrt(1.0 - b2**step)
         size = lr / bc1
-        for k in range(a, z):
-            gk = gtheta[k]
-            m1[k] += (gk - m1[k]) * (1.0 - b1)
-            m2[k] = m2[k] * b2 + (1.0 - b2) * gk * gk
-            theta[k] -= size * m1[k] / (math.sqrt(m2[k]) / bc2_sqrt + eps)
+        for k in range(z - a):
+            gk = gp[k]
+            v1[k] += (gk - v1[k]) * (1.0 - b1)
+            v2[k] = v2[k] * b2 + (1.0 - b2) * gk * gk
+            p[k] -= size * v1[k] / (math.sqrt(v2[k]) / bc2_sqrt + eps)
 
 
 TRAIN, FORWARD, GRADIENT = 0, 1, 2
