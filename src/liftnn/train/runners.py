@@ -24,12 +24,11 @@ from ..graph import Graph
 from .metrics import loss_fn
 
 #: ``engine="auto"`` runs the native engine while the lifted training graph has at most this many nodes per
-#: step (nodes / batches), the torch engine above: level-wise tensor ops beat per-node loops once steps are
-#: large. Measured side by side on the MDA molecules (``liftnn bench table1 --frameworks liftnn_native,liftnn_torch``,
-#: benchmarks/results/table1): native wins every per-sample and mini-batch-32 cell (GIN mini-batches,
-#: ~5,400 nodes per step, 0.35 s against 0.58 s) and GCN/SAGE full batch (12,500-26,000 nodes, ~2x);
-#: torch wins GIN full batch (503,000 nodes, 0.10 s against 0.17 s).
-AUTO_NATIVE_MAX_NODES_PER_STEP = 100_000
+#: step (nodes / batches), the torch engine above. Measured side by side on the MDA molecules (``liftnn bench
+#: table1 --frameworks liftnn_native,liftnn_torch``, benchmarks/results/table1): the native engine wins every
+#: cell, from per-sample steps (~50-400 nodes) to GIN full batch (503,000 nodes, 0.10 s against 0.13 s); the
+#: limit sits at twice the largest step measured, beyond which level-wise tensor ops are the safer bet.
+AUTO_NATIVE_MAX_NODES_PER_STEP = 1_000_000
 
 ENGINES = ("auto", "torch", "native")
 
