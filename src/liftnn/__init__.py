@@ -12,10 +12,11 @@ Names are imported on first use, so ``import liftnn`` (and the ``liftnn`` comman
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 _EXPORTS = {
     "Plan": "engine", "compile_plan": "engine", "evaluate": "engine", "init_params": "engine", "plan_for": "engine",
@@ -44,12 +45,7 @@ class _Module(types.ModuleType):
 sys.modules[__name__].__class__ = _Module
 
 
-def __getattr__(name: str) -> object:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'liftnn' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

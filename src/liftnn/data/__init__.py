@@ -6,8 +6,9 @@ Names are imported on first use, so listing datasets (``liftnn datasets``,
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "download_tu": "download", "graph_facts": "encode", "GraphSet": "graphs",
@@ -29,12 +30,7 @@ if TYPE_CHECKING:
     from .tu import read_tu
 
 
-def __getattr__(name: str) -> object:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'liftnn.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
