@@ -448,7 +448,7 @@ def _linear_backward(tp, theta, gtheta, t, wk):
     r_eptr, r_lab, r_in, r_out, r_buf = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf
     val, buf, gval, sc = wk.val, wk.buf, wk.gval, wk.scratch
     d = tp.dim[t]
-    g, gm, gs, gsum = _slot(sc, _G), _slot(sc, _GM), _slot(sc, _GS), _slot(sc, _TIES)
+    g, gs, gsum = _slot(sc, _G), _slot(sc, _GS), _slot(sc, _TIES)  # the ties slot is free in a linear node
     # ∂L/∂m of every run: g / Σc for mean (g for sum), or its sum where a 1-wide message broadcasts
     gm = g
     if tp.kind[t] == 2:

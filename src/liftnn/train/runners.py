@@ -101,8 +101,6 @@ class NativeRunner:
 
     def __init__(self, whole: Graph, rows: list[np.ndarray], targets: np.ndarray, params: dict[str, torch.Tensor],
                  optimizer: str, lr: float, loss: str, dtype: str) -> None:
-        if np.ndim(targets) != 1:  # multi-task targets [n, T] (NaN-masked): the native loss reads one per sample
-            raise ValueError("the native engine takes one target per sample; multi-task targets need engine='torch'")
         self.shapes = shapes_of(params)
         self.dtype = dtype
         self.engine = NativeEngine(whole, self.shapes, dtype)
