@@ -222,12 +222,19 @@ def test_batches_restrict_to_exactly_what_their_outputs_need() -> None:
     engine = NativeEngine(g, dict(g.shapes))
     rows = [np.arange(a, min(a + 7, 30)) for a in range(0, 30, 7)]
     batches = engine.batches(rows)
+    index, leaves = batches.index, int(np.count_nonzero(batches.arrays.kind == 0))
     for k, r in enumerate(rows):
         sub = select_outputs(g, r)
-        nodes = batches.nodes[batches.nptr[k] : batches.nptr[k + 1]]
-        assert np.all(np.diff(nodes) > 0)
-        assert nodes.size == int(np.count_nonzero(~sub.is_leaf))
-        used = {g.labels[i] for i in batches.labels[batches.lptr[k] : batches.lptr[k + 1]]}
+        nodes = index.nodes[index.nptr[k] : index.nptr[k + 1]]
+        assert np.array_equal(nodes, leaves + np.arange(index.nptr[k], index.nptr[k + 1]))  # one stretch each
+        copied = batches.src[nodes]  # the engine's tape nodes the batch copies, in their order
+        assert np.all(np.diff(copied) > 0)
+        assert copied.size == int(np.count_nonzero(~sub.is_leaf))
+        # every input of a copied node is a copy in the same stretch, or a shared leaf
+        runs = batches.arrays.rptr[nodes[0]], batches.arrays.rptr[nodes[-1] + 1]
+        children = batches.arrays.e_child[batches.arrays.r_eptr[runs[0]] : batches.arrays.r_eptr[runs[1]]]
+        assert np.all((children < leaves) | ((children >= nodes[0]) & (children <= nodes[-1])))
+        used = {g.labels[i] for i in index.labels[index.lptr[k] : index.lptr[k + 1]]}
         assert used == {sub.labels[i] for i in np.unique(np.concatenate([sub.edge_label, sub.node_bias]))
                         if i >= 0}
 

@@ -25,20 +25,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
+from .._segments import ranges
 from ..graph import Graph
+from .native_batches import localise, restrict
+from .native_ops import act_slope, activate, axpy, fill, inline, kernel, needs_pre
 from .params import Shape
 from .tape import Tape, TapeArrays, compile_tape
-
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-#: the step kernel allocates nothing, so it runs without numba's reference counting: every array it touches is
-#: owned by the caller for the whole call, and counting references to them (an atomic call per array variable
-#: per helper) tripled the time of a small step
-_kernel = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-#: inner kernels are inlined into their callers: no call boundaries, no reference counting per call
-_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 LOSS_CODES = {"mse": 0, "bce": 1, "ce": 2}
 OPTIMIZER_CODES = {"adam": 0, "sgd": 1}
@@ -69,6 +63,15 @@ class BatchSet(NamedTuple):
     labels: np.ndarray
 
 
+class Batches(NamedTuple):
+    """Batches ready to run: their batch-major tape, its index (:class:`BatchSet`) and its buffers."""
+
+    arrays: TapeArrays
+    index: BatchSet
+    work: Work
+    src: np.ndarray  # int64[N'] the node of the engine's tape every node of ``arrays`` copies
+
+
 class Task(NamedTuple):
     """What :func:`run` does: ``mode`` (``TRAIN``, ``FORWARD``, ``GRADIENT``), the loss code, the batch
     order, the targets of the output rows ``[O]``, the output gradients ``[O, d]`` (``GRADIENT``) and
@@ -96,136 +99,22 @@ class Optimizer(NamedTuple):
 
 # ------------------------------------------------------------------------------------------------ kernels
 
-
-@_inline
-def _act_value(code, x):
-    if code == 0:
-        return x
-    if code == 1:
-        return 1.0 / (1.0 + math.exp(-x))
-    if code == 2:
-        return math.tanh(x)
-    if code == 3:
-        return x if x > 0 else 0.0
-    if code == 4:
-        return x if x > 0 else 0.01 * x
-    if code == 5:
-        return x if x > 0 else math.expm1(x)
-    if code == 6:
-        return x if x > 20.0 else math.log1p(math.exp(x))
-    if code == 7:
-        return math.exp(x)
-    if code == 8:
-        return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
-    if code == 9:
-        return math.sqrt(x) if x >= 0 else math.nan
-    if code == 10:
-        return x * x
-    if code == 11:
-        return 1.0 / x
-    if code == 12:
-        return abs(x)
-    if code == 13:
-        return 1.0 - x
-    # 15: signum
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-
-
-@_inline
-def _act_slope(code, x, y):
-    """``act'(x)`` given ``y = act(x)`` (torch's conventions at the kinks)."""
-    if code == 0:
-        return 1.0
-    if code == 1:
-        return y * (1.0 - y)
-    if code == 2:
-        return 1.0 - y * y
-    if code == 3:
-        return 1.0 if y > 0 else 0.0
-    if code == 4:
-        return 1.0 if x > 0 else 0.01
-    if code == 5:
-        return 1.0 if x > 0 else math.exp(x)
-    if code == 6:
-        if x > 20.0:
-            return 1.0
-        z = math.exp(x)
-        return z / (z + 1.0)
-    if code == 7:
-        return y
-    if code == 8:
-        return 1.0 / x
-    if code == 9:
-        return 1.0 / (2.0 * y)
-    if code == 10:
-        return 2.0 * x
-    if code == 11:
-        return -1.0 / (x * x)
-    if code == 12:
-        return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-    if code == 13:
-        return -1.0
-    return 0.0  # signum
-
-
-# Kernels take (flat array, offset) and loop over views of it indexed from zero: with no reference counting
-# (the step kernel runs without it) a view costs nothing, and indices known to be non-negative let the
-# compiler vectorise (an offset index ``o + k`` would need numpy's negative-index wrap check). The node-level
-# kernels take the tape and work records and read their arrays once, at the top; everything they call
-# per run, edge or component takes plain arrays. Scratch slots of the flat ``[5 · max_dim]`` buffer
-# ``wk.scratch``: the message ``m``, ``g = ∂L/∂z``, ``∂L/∂m``, ``∂L/∂s`` and the tie counts.
+# The node-level kernels take the tape and work records and read their arrays once, at the top; everything
+# they call per run, edge or component takes plain arrays (see :mod:`liftnn.engine.native_ops`). Scratch slots
+# of the flat ``[5 · max_dim]`` buffer ``wk.scratch``: the message ``m``, ``g = ∂L/∂z``, ``∂L/∂m``, ``∂L/∂s``
+# and the tie counts.
 _M, _G, _GM, _GS, _TIES = 0, 1, 2, 3, 4
+#: forward, the slot ``∂L/∂m`` holds a linear node's combine result ``a``, and slot ``g`` its ``z``
+_A = _GM
 
 
-@_inline
+@inline
 def _slot(sc, s):
     """Offset of scratch slot ``s`` in the scratch buffer ``sc``."""
     return s * (sc.size // 5)
 
 
-@_inline
-def _axpy(c, x, xo, y, yo, n):
-    """``y[yo : yo + n] += c · x[xo : xo + n]`` (a plain add when ``c == 1``)."""
-    xv, yv = x[xo : xo + n], y[yo : yo + n]
-    if c == 1.0:
-        for k in range(n):
-            yv[k] += xv[k]
-    else:
-        for k in range(n):
-            yv[k] += c * xv[k]
-
-
-@_inline
-def _fill(y, yo, n, c):
-    yv = y[yo : yo + n]
-    for k in range(n):
-        yv[k] = c
-
-
-@_inline
-def _activate(code, z, y, o, d):
-    """``y[o : o + d] = act(z[o : o + d])``."""
-    zv, yv = z[o : o + d], y[o : o + d]
-    if code == 14:  # softmax over the node's components
-        mx = zv[0]
-        for k in range(1, d):
-            mx = max(mx, zv[k])
-        s = 0.0
-        for k in range(d):
-            e = math.exp(zv[k] - mx)
-            yv[k] = e
-            s += e
-        for k in range(d):
-            yv[k] /= s
-    elif code == 0:
-        for k in range(d):
-            yv[k] = zv[k]
-    else:
-        for k in range(d):
-            yv[k] = _act_value(code, zv[k])
-
-
-@_inline
+@inline
 def _apply(lt, theta, lab, x, xo, n_in, out, oo):
     """``out[oo : oo + rows] = W_lab · x[xo : xo + n_in]`` (a copy when ``lab < 0``); ``lt`` the label table."""
     kind = lt[lab, 1] if lab >= 0 else -1
@@ -269,7 +158,7 @@ def _apply(lt, theta, lab, x, xo, n_in, out, oo):
                 ov[k] = xv[k]
 
 
-@_inline
+@inline
 def _apply_back(lt, theta, gtheta, lab, x, xo, n_in, sc, go):
     """With ``gm = sc[go : …]`` (``∂L/∂m``): ``∂L/∂s = W_labᵀ · gm`` into scratch slot ``∂L/∂s``, and
     ``∂L/∂W_lab += gm ⊗ x[xo : xo + n_in]``."""
@@ -310,49 +199,50 @@ def _apply_back(lt, theta, gtheta, lab, x, xo, n_in, sc, go):
             gsv[k] = gmv[k]
 
 
-@_inline
+@inline
 def _linear_forward(tp, theta, t, wk):
-    """Sum and mean: ``a = Σ_r W_r · Σ_{e in r} c_e x_e`` (divided by ``Σ c`` for mean)."""
+    """Sum and mean: ``a = Σ_r W_r · Σ_{e in r} c_e x_e`` (divided by ``Σ c`` for mean) into scratch slot
+    ``a`` (a linear node's combine result is not kept: its backward pass does not read it)."""
     voff, e_child, e_cnt, lt = tp.voff, tp.e_child, tp.e_cnt, tp.lt
     r_eptr, r_lab, r_in, r_out, r_buf = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf
-    val, buf, agg, sc = wk.val, wk.buf, wk.agg, wk.scratch
-    d, vo = tp.dim[t], tp.voff[t]
-    m = _slot(sc, _M)
-    _fill(agg, vo, d, 0.0)
+    val, buf, sc = wk.val, wk.buf, wk.scratch
+    d = tp.dim[t]
+    m, ao = _slot(sc, _M), _slot(sc, _A)
+    fill(sc, ao, d, 0.0)
     for r in range(tp.rptr[t], tp.rptr[t + 1]):
         ni, no, lab = r_in[r], r_out[r], r_lab[r]
         e0, e1 = r_eptr[r], r_eptr[r + 1]
         if lab < 0:  # unweighted: inputs straight into the sum (or into the message when it broadcasts)
             if no == d:
                 for e in range(e0, e1):
-                    _axpy(e_cnt[e], val, voff[e_child[e]], agg, vo, d)
+                    axpy(e_cnt[e], val, voff[e_child[e]], sc, ao, d)
                 continue
-            _fill(sc, m, ni, 0.0)
+            fill(sc, m, ni, 0.0)
             for e in range(e0, e1):
-                _axpy(e_cnt[e], val, voff[e_child[e]], sc, m, ni)
+                axpy(e_cnt[e], val, voff[e_child[e]], sc, m, ni)
         elif e1 - e0 == 1 and e_cnt[e0] == 1.0:  # one input: weigh it where it lies
             _apply(lt, theta, lab, val, voff[e_child[e0]], ni, sc, m)
         else:  # the weighted sum of inputs is kept for the weight's gradient
             bo = r_buf[r]
-            _fill(buf, bo, ni, 0.0)
+            fill(buf, bo, ni, 0.0)
             for e in range(e0, e1):
-                _axpy(e_cnt[e], val, voff[e_child[e]], buf, bo, ni)
+                axpy(e_cnt[e], val, voff[e_child[e]], buf, bo, ni)
             _apply(lt, theta, lab, buf, bo, ni, sc, m)
         if no == d:
-            _axpy(1.0, sc, m, agg, vo, d)
+            axpy(1.0, sc, m, sc, ao, d)
         else:
             mk = sc[m]
-            av = agg[vo : vo + d]
+            av = sc[ao : ao + d]
             for k in range(d):
                 av[k] += mk
     if tp.kind[t] == 2:
         den = tp.denom[t]
-        av = agg[vo : vo + d]
+        av = sc[ao : ao + d]
         for k in range(d):
             av[k] /= den
 
 
-@_inline
+@inline
 def _other_forward(tp, theta, t, wk):
     """Concat (every message into its columns); max, min, prod (one message per edge, kept in
     ``wk.buf`` for the backward pass)."""
@@ -387,17 +277,22 @@ def _other_forward(tp, theta, t, wk):
         first = False
 
 
-@_inline
+@inline
 def _forward_node(tp, theta, t, wk):
-    """``y_t = act(combine_r(W_r · s_r) + b)``; keeps ``a`` (combine) and ``z`` (pre-activation)."""
+    """``y_t = act(combine_r(W_r · s_r) + b)``; keeps ``a`` (the combine's result) where its backward pass
+    reads it (max, min, prod, concat) and ``z`` (pre-activation) where ``act'`` needs it (:func:`needs_pre`)."""
     kind = tp.kind[t]
+    l_off, sc = tp.l_off, wk.scratch
+    d, vo, b, code = tp.dim[t], tp.voff[t], tp.bias[t], tp.act[t]
     if kind == 1 or kind == 2:
         _linear_forward(tp, theta, t, wk)
+        ao = _slot(sc, _A)
+        av = sc[ao : ao + d]
     else:
         _other_forward(tp, theta, t, wk)
-    l_off = tp.l_off
-    d, vo, b = tp.dim[t], tp.voff[t], tp.bias[t]
-    av, zv = wk.agg[vo : vo + d], wk.pre[vo : vo + d]
+        av = wk.agg[vo : vo + d]
+    zo = _slot(sc, _G)
+    zv = sc[zo : zo + d]
     if b >= 0 and l_off[b + 1] - l_off[b] > 1:
         bv = theta[l_off[b] : l_off[b] + d]
         for k in range(d):
@@ -409,10 +304,14 @@ def _forward_node(tp, theta, t, wk):
     else:
         for k in range(d):
             zv[k] = av[k]
-    _activate(tp.act[t], wk.pre, wk.val, vo, d)
+    if needs_pre(code):
+        pv = wk.pre[vo : vo + d]
+        for k in range(d):
+            pv[k] = zv[k]
+    activate(code, sc, zo, wk.val, vo, d)
 
 
-@_inline
+@inline
 def _node_delta(tp, gtheta, t, wk):
     """Scratch slot ``g = ∂L/∂z = act'(z) ⊙ ∂L/∂y``, and the bias gradient."""
     val, pre, gval, sc, l_off = wk.val, wk.pre, wk.gval, wk.scratch, tp.l_off
@@ -428,13 +327,16 @@ def _node_delta(tp, gtheta, t, wk):
     elif code == 0:
         for k in range(d):
             gv[k] = gyv[k]
+    elif needs_pre(code):
+        for k in range(d):
+            gv[k] = gyv[k] * act_slope(code, zv[k], yv[k])
     else:
         for k in range(d):
-            gv[k] = gyv[k] * _act_slope(code, zv[k], yv[k])
+            gv[k] = gyv[k] * act_slope(code, yv[k], yv[k])
     if b >= 0:
         boff = l_off[b]
         if l_off[b + 1] - boff > 1:
-            _axpy(1.0, sc, g, gtheta, boff, d)
+            axpy(1.0, sc, g, gtheta, boff, d)
         else:
             acc = gv[0]
             for k in range(1, d):
@@ -442,7 +344,7 @@ def _node_delta(tp, gtheta, t, wk):
             gtheta[boff] += acc
 
 
-@_inline
+@inline
 def _linear_backward(tp, theta, gtheta, t, wk):
     kinds, voff, e_child, e_cnt, lt = tp.kind, tp.voff, tp.e_child, tp.e_cnt, tp.lt
     r_eptr, r_lab, r_in, r_out, r_buf = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf
@@ -473,10 +375,10 @@ def _linear_backward(tp, theta, gtheta, t, wk):
         for e in range(e0, e1):
             c = e_child[e]
             if kinds[c] != 0:
-                _axpy(e_cnt[e], sc, grad, gval, voff[c], ni)
+                axpy(e_cnt[e], sc, grad, gval, voff[c], ni)
 
 
-@_inline
+@inline
 def _other_backward(tp, theta, gtheta, t, wk):
     """Concat: the message's columns of ``g``. Max/min: ``g`` where a message attains the extremum, split
     evenly over ties (torch's ``scatter_reduce``). Prod: ``g · c m^{c-1} Π_{others}``."""
@@ -487,7 +389,7 @@ def _other_backward(tp, theta, gtheta, t, wk):
     g, gm, gs, ties = _slot(sc, _G), _slot(sc, _GM), _slot(sc, _GS), _slot(sc, _TIES)
     r0, r1 = tp.rptr[t], tp.rptr[t + 1]
     if kind == 3 or kind == 4:
-        _fill(sc, ties, d, 0.0)
+        fill(sc, ties, d, 0.0)
         for r in range(r0, r1):
             bo, wide = r_buf[r], 1 if r_out[r] == d else 0
             for k in range(d):
@@ -503,7 +405,7 @@ def _other_backward(tp, theta, gtheta, t, wk):
             for k in range(no):
                 sc[gm + k] = sc[g + col + k]
         elif kind == 5:
-            _fill(sc, gm, no, 0.0)
+            fill(sc, gm, no, 0.0)
             cnt = e_cnt[e]
             for k in range(d):
                 mk = buf[bo + wide * k]
@@ -516,16 +418,16 @@ def _other_backward(tp, theta, gtheta, t, wk):
                 slope = 1.0 if cnt == 1.0 else cnt * mk ** (cnt - 1.0)
                 sc[gm + wide * k] += sc[g + k] * slope * other
         else:
-            _fill(sc, gm, no, 0.0)
+            fill(sc, gm, no, 0.0)
             for k in range(d):
                 if buf[bo + wide * k] == agg[vo + k]:
                     sc[gm + wide * k] += sc[g + k] / sc[ties + k]
         _apply_back(lt, theta, gtheta, r_lab[r], val, voff[c], ni, sc, gm)
         if kinds[c] != 0:
-            _axpy(1.0, sc, gs, gval, voff[c], ni)
+            axpy(1.0, sc, gs, gval, voff[c], ni)
 
 
-@_inline
+@inline
 def _backward_node(tp, theta, gtheta, t, wk):
     """Given ``∂L/∂y_t``: the gradients of the node's weights and bias, added into its inputs' ``∂L/∂y``."""
     _node_delta(tp, gtheta, t, wk)
@@ -536,7 +438,7 @@ def _backward_node(tp, theta, gtheta, t, wk):
         _other_backward(tp, theta, gtheta, t, wk)
 
 
-@_inline
+@inline
 def _loss(tp, loss, rows, lo, hi, targets, wk):
     """The batch's mean loss; adds ``∂L/∂y`` of its output rows into ``wk.gval``."""
     out, voff, dim, kind = tp.out, tp.voff, tp.dim, tp.kind
@@ -577,7 +479,7 @@ def _loss(tp, loss, rows, lo, hi, targets, wk):
     return total / n
 
 
-@_inline
+@inline
 def _optimise(tp, theta, gtheta, labels, lo, hi, opt):
     """One Adam or SGD step on the labels ``labels[lo:hi]`` (those the batch used) that learn."""
     lr, b1, b2, eps = opt.hyper[0], opt.hyper[1], opt.hyper[2], opt.hyper[3]
@@ -607,7 +509,7 @@ def _optimise(tp, theta, gtheta, labels, lo, hi, opt):
 TRAIN, FORWARD, GRADIENT = 0, 1, 2
 
 
-@_kernel
+@kernel
 def run(tp, bs, theta, opt, wk, task):
     """The one compiled entry point (one compilation per dtype serves every use), for batches
     ``task.order[j]`` of ``bs``:
@@ -627,10 +529,10 @@ def run(tp, bs, theta, opt, wk, task):
         if mode == FORWARD:
             continue
         for i in range(lo, hi):
-            _fill(gval, voff[nodes[i]], dim[nodes[i]], 0.0)
+            fill(gval, voff[nodes[i]], dim[nodes[i]], 0.0)
         for i in range(lptr[b], lptr[b + 1]):
             lab = labels[i]
-            _fill(gtheta, l_off[lab], l_off[lab + 1] - l_off[lab], 0.0)
+            fill(gtheta, l_off[lab], l_off[lab + 1] - l_off[lab], 0.0)
         if mode == TRAIN:
             task.losses[j] = _loss(tp, task.loss, rows, optr[b], optr[b + 1], task.targets, wk)
         else:
@@ -644,62 +546,6 @@ def run(tp, bs, theta, opt, wk, task):
             _backward_node(tp, theta, gtheta, nodes[i], wk)
         if mode == TRAIN:
             _optimise(tp, theta, gtheta, labels, lptr[b], lptr[b + 1], opt)
-
-
-@_jit
-def restrict(tp, optr, rows):
-    """For every batch (output rows ``rows[optr[b]:optr[b + 1]]``): the inner nodes its outputs need, in
-    ascending tape order, and the labels they use. Returns ``(nptr, nodes, lptr, labels)``."""
-    n = tp.kind.size
-    nb = optr.size - 1
-    stamp = np.full(n, -1, dtype=np.int64)
-    lstamp = np.full(tp.lt.shape[0], -1, dtype=np.int64)
-    stack = np.empty(max(n, 1), dtype=np.int64)
-    nodes = np.empty(max(n, 16), dtype=np.int64)
-    labels = np.empty(16, dtype=np.int64)
-    nptr = np.zeros(nb + 1, dtype=np.int64)
-    lptr = np.zeros(nb + 1, dtype=np.int64)
-    count = 0
-    lcount = 0
-    for b in range(nb):
-        sp = 0
-        for j in range(optr[b], optr[b + 1]):
-            t = tp.out[rows[j]]
-            if stamp[t] != b:
-                stamp[t] = b
-                stack[sp] = t
-                sp += 1
-        start = count
-        while sp > 0:
-            sp -= 1
-            t = stack[sp]
-            if tp.kind[t] == 0:
-                continue
-            if count == nodes.size:
-                nodes = np.concatenate((nodes, np.empty(nodes.size, dtype=np.int64)))
-            nodes[count] = t
-            count += 1
-            lab = tp.bias[t]
-            for r in range(tp.rptr[t], tp.rptr[t + 1] + 1):
-                if r > tp.rptr[t]:
-                    lab = tp.r_lab[r - 1]
-                if lab >= 0 and lstamp[lab] != b:
-                    lstamp[lab] = b
-                    if lcount == labels.size:
-                        labels = np.concatenate((labels, np.empty(labels.size, dtype=np.int64)))
-                    labels[lcount] = lab
-                    lcount += 1
-                if r > tp.rptr[t]:
-                    for e in range(tp.r_eptr[r - 1], tp.r_eptr[r]):
-                        c = tp.e_child[e]
-                        if stamp[c] != b:
-                            stamp[c] = b
-                            stack[sp] = c
-                            sp += 1
-        nodes[start:count] = np.sort(nodes[start:count])
-        nptr[b + 1] = count
-        lptr[b + 1] = lcount
-    return nptr, nodes[:count].copy(), lptr, labels[:lcount].copy()
 
 
 # ------------------------------------------------------------------------------------------------ the executor
@@ -716,14 +562,11 @@ class NativeEngine:
         self.graph = graph
         self.tape: Tape = compile_tape(graph, shapes, np.dtype(dtype))
         t = self.tape
-        f = t.leaves.dtype
-        v = t.leaves.size
-        self.work = Work(val=t.leaves.copy(), pre=np.zeros(v, f), agg=np.zeros(v, f), buf=np.zeros(t.buf_size, f),
-                         gval=np.zeros(v, f), gtheta=np.zeros(t.num_params, f),
-                         scratch=np.zeros(5 * t.max_dim, f))
+        self.work = self._work(t.leaves.copy(), t.buf_size)
         inner = np.flatnonzero(t.arrays.kind != 0).astype(np.int64)
         n_out, n_lab = t.arrays.out.size, len(t.labels)
-        #: one batch of every inner node and output row: evaluation and gradients of the whole graph
+        #: one batch of every inner node and output row, on the tape itself: evaluation and gradients of the
+        #: whole graph
         self.whole = BatchSet(np.array([0, inner.size]), inner, np.array([0, n_out]), np.arange(n_out),
                               np.array([0, n_lab]), np.arange(n_lab))
         self._idle = self.optimizer("sgd", 0.0, [False] * n_lab)  # never stepped (outputs, gradients)
@@ -747,14 +590,26 @@ class NativeEngine:
         self._run(theta, self.whole, self._task(GRADIENT, grad_out=np.ascontiguousarray(grad_out, dtype=f)))
         return self._read_outputs(), {k: v.copy() for k, v in self.tape.unpack(self.work.gtheta).items()}
 
-    def batches(self, rows: Sequence[np.ndarray]) -> BatchSet:
-        """Restrict the graph to every batch of output rows at once (one compiled pass)."""
+    def batches(self, rows: Sequence[np.ndarray]) -> Batches:
+        """Every batch of output rows restricted to the nodes it needs (one compiled pass), copied into a
+        batch-major tape (:mod:`liftnn.engine.native_batches`) with its own buffers."""
         sizes = np.array([len(r) for r in rows], dtype=np.int64)
         optr = np.zeros(sizes.size + 1, dtype=np.int64)
         np.cumsum(sizes, out=optr[1:])
         flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, np.int64)
         nptr, nodes, lptr, labels = restrict(self.arrays, optr, flat)
-        return BatchSet(nptr, nodes, optr, flat, lptr, labels)
+        arrays, buf_size, src = localise(self.arrays, self.tape.buf_size, nptr, nodes, optr, flat)
+        n_leaf = src.size - nodes.size
+        leaf_vals = self.work.val[ranges(self.arrays.voff[src[:n_leaf]], self.arrays.dim[src[:n_leaf]])]
+        val = np.zeros(int(arrays.voff[-1]), dtype=self.tape.leaves.dtype)
+        val[: leaf_vals.size] = leaf_vals
+        index = BatchSet(nptr, np.arange(n_leaf, src.size, dtype=np.int64), optr, flat, lptr, labels)
+        return Batches(arrays, index, self._work(val, buf_size), src)
+
+    def _work(self, val: np.ndarray, buf_size: int) -> Work:
+        t, f, v = self.tape, val.dtype, val.size
+        return Work(val=val, pre=np.zeros(v, f), agg=np.zeros(v, f), buf=np.zeros(buf_size, f), gval=np.zeros(v, f),
+                    gtheta=np.zeros(t.num_params, f), scratch=np.zeros(5 * t.max_dim, f))
 
     def optimizer(self, name: str, lr: float, learnable: Sequence[bool]) -> Optimizer:
         """Fresh Adam (torch's defaults: betas 0.9, 0.999, eps 1e-8) or SGD state."""
@@ -764,11 +619,11 @@ class NativeEngine:
                          np.zeros(len(self.tape.labels), np.int64), np.asarray(learnable, dtype=np.bool_),
                          np.array([lr, 0.9, 0.999, 1e-8], dtype=np.float64))
 
-    def epoch(self, theta: np.ndarray, batches: BatchSet, order: np.ndarray, targets: np.ndarray, loss: str,
+    def epoch(self, theta: np.ndarray, batches: Batches, order: np.ndarray, targets: np.ndarray, loss: str,
               opt: Optimizer) -> np.ndarray:
         """One training step per batch in ``order``, updating ``theta`` and ``opt`` in place; the step losses."""
         task = self._task(TRAIN, order, np.ascontiguousarray(targets, dtype=np.float64), loss=LOSS_CODES[loss])
-        run(self.arrays, batches, theta, opt, self.work, task)
+        run(batches.arrays, batches.index, theta, opt, batches.work, task)
         return task.losses
 
     def _task(self, mode: int, order: np.ndarray | None = None, targets: np.ndarray | None = None,

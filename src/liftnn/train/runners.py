@@ -118,7 +118,7 @@ class NativeRunner:
     @property
     def nodes_per_epoch(self) -> int:
         """Nodes evaluated per epoch: every batch's inner nodes, plus the leaves."""
-        return int(self.batches.nodes.size + np.count_nonzero(self.engine.arrays.kind == 0))
+        return int(self.batches.index.nodes.size + np.count_nonzero(self.engine.arrays.kind == 0))
 
     def epoch(self, order: np.ndarray) -> np.ndarray:
         return self.engine.epoch(self.theta, self.batches, order, self.targets, self.loss, self.opt)
