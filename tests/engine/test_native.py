@@ -46,12 +46,18 @@ def assert_same(g: Graph, shapes: dict, seed: int, dtype: str = "float64", rtol:
     grad_out = np.random.default_rng(seed).normal(size=(g.num_outputs, _out_dim(g, shapes)))
     y_ref, g_ref = torch_reference(g, params, grad_out)
     engine = NativeEngine(g, shapes, dtype)
-    y, grads = engine.gradients(engine.pack(params), grad_out)
+    theta = engine.pack(params)
     atol = 1e-12 if dtype == "float64" else 1e-5
+    rows = np.arange(g.num_outputs)
+    # on the tape itself, and on batch-major tapes: one batch of every row, and one batch per output row
+    for batches in (None, engine.batches([rows])):
+        y, grads = engine.gradients(theta, grad_out, batches)
+        np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
+        assert set(grads) == set(g_ref)
+        for k in grads:
+            np.testing.assert_allclose(grads[k], g_ref[k], rtol=rtol, atol=atol, equal_nan=True, err_msg=k)
+    y = engine.outputs(theta, engine.batches([rows[i : i + 1] for i in rows[::-1]]))
     np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
-    assert set(grads) == set(g_ref)
-    for k in grads:
-        np.testing.assert_allclose(grads[k], g_ref[k], rtol=rtol, atol=atol, equal_nan=True, err_msg=k)
 
 
 def _out_dim(g: Graph, shapes: dict) -> int:

@@ -579,16 +579,22 @@ class NativeEngine:
         """The flat parameter vector (in the tape's dtype)."""
         return self.tape.pack(params)
 
-    def outputs(self, theta: np.ndarray) -> np.ndarray:
-        """``[O, d]`` output values in the graph's output order."""
-        self._run(theta, self.whole, self._task(FORWARD))
-        return self._read_outputs()
+    def outputs(self, theta: np.ndarray, batches: Batches | None = None) -> np.ndarray:
+        """``[O, d]`` output values in the graph's output order; run batch by batch on ``batches`` (which must
+        cover every output row) when given."""
+        at = self._at(batches)
+        self._run(theta, at, self._task(FORWARD, np.arange(at.index.nptr.size - 1)))
+        return self._read_outputs(at)
 
-    def gradients(self, theta: np.ndarray, grad_out: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Outputs ``y[O, d]`` and ``∂/∂W Σ grad_out ⊙ y`` per label."""
+    def gradients(self, theta: np.ndarray, grad_out: np.ndarray, batches: Batches | None = None
+                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Outputs ``y[O, d]`` and ``∂/∂W Σ grad_out ⊙ y`` per label; on ``batches`` when given (then of one
+        batch covering every output row: each batch's gradient replaces the one before)."""
         f = self.tape.leaves.dtype
-        self._run(theta, self.whole, self._task(GRADIENT, grad_out=np.ascontiguousarray(grad_out, dtype=f)))
-        return self._read_outputs(), {k: v.copy() for k, v in self.tape.unpack(self.work.gtheta).items()}
+        at = self._at(batches)
+        task = self._task(GRADIENT, np.arange(at.index.nptr.size - 1), grad_out=np.ascontiguousarray(grad_out, dtype=f))
+        self._run(theta, at, task)
+        return self._read_outputs(at), {k: v.copy() for k, v in self.tape.unpack(at.work.gtheta).items()}
 
     def batches(self, rows: Sequence[np.ndarray]) -> Batches:
         """Every batch of output rows restricted to the nodes it needs (one compiled pass), copied into a
@@ -633,18 +639,22 @@ class NativeEngine:
         return Task(mode, loss, order, np.zeros(1) if targets is None else targets,
                     np.zeros((1, 1), f) if grad_out is None else grad_out, np.zeros(order.size))
 
-    def _run(self, theta: np.ndarray, batches: BatchSet, task: Task) -> None:
-        run(self.arrays, batches, np.ascontiguousarray(theta, dtype=self.tape.leaves.dtype), self._idle, self.work,
-            task)
+    def _at(self, batches: Batches | None) -> Batches:
+        return Batches(self.arrays, self.whole, self.work, np.arange(self.arrays.kind.size)) if batches is None \
+            else batches
 
-    def _read_outputs(self) -> np.ndarray:
-        t = self.arrays
+    def _run(self, theta: np.ndarray, at: Batches, task: Task) -> None:
+        run(at.arrays, at.index, np.ascontiguousarray(theta, dtype=self.tape.leaves.dtype), self._idle, at.work, task)
+
+    @staticmethod
+    def _read_outputs(at: Batches) -> np.ndarray:
+        t = at.arrays
         d = t.dim[t.out]
         if d.size and np.any(d != d[0]):
             raise ValueError(f"outputs have different dimensions {sorted(set(d.tolist()))}")
         width = int(d[0]) if d.size else 0
         idx = t.voff[t.out][:, None] + np.arange(width)
-        return self.work.val[idx].copy()
+        return at.work.val[idx].copy()
 
 
 def native_for(graph: Graph, shapes: Mapping[str, Shape], dtype: str | np.dtype = "float64") -> NativeEngine:
