@@ -16,7 +16,10 @@ dispatches per step whatever their size; here a step is plain compiled loops
 
 Every built-in combine and activation, every weight kind (scalar, elementwise,
 matrix, none, dimension-1 broadcast), biases and multiplicities, in float32 or
-float64; registered functions stay on the torch engine.
+float64; registered functions stay on the torch engine. Training runs on a
+batch-major copy of the tape (:mod:`liftnn.engine.native_batches`); ``z`` is kept
+only for activations whose slope needs it, and a combine's result only for max,
+min, prod and concat.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ parameter vector ``theta``: label ``l`` is ``theta[l_off[l] : l_off[l + 1]]`` of
 kind ``0`` scalar, ``1`` elementwise or ``2`` matrix (``rows × cols``, row-major); the
 label table ``lt`` holds (offset, kind, rows, cols) per label.
 
-The same tape serves every batch: a batch is the ascending list of the inner
-nodes its outputs need (:func:`liftnn.engine.native.restrict`).
+A batch is the ascending list of the inner nodes its outputs need
+(:func:`liftnn.engine.native_batches.restrict`); training copies every batch's
+nodes into a batch-major tape of the same form (:func:`liftnn.engine.native_batches.localise`).
 """
 
 from __future__ import annotations
