@@ -50,14 +50,15 @@ def assert_same(g: Graph, shapes: dict, seed: int, dtype: str = "float64", rtol:
     atol = 1e-12 if dtype == "float64" else 1e-5
     rows = np.arange(g.num_outputs)
     # on the tape itself, and on batch-major tapes: one batch of every row, and one batch per output row
-    for batches in (None, engine.batches([rows])):
+    for batches in (None, engine.batches([rows], "batch-major"), engine.batches([rows], "shared")):
         y, grads = engine.gradients(theta, grad_out, batches)
         np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
         assert set(grads) == set(g_ref)
         for k in grads:
             np.testing.assert_allclose(grads[k], g_ref[k], rtol=rtol, atol=atol, equal_nan=True, err_msg=k)
-    y = engine.outputs(theta, engine.batches([rows[i : i + 1] for i in rows[::-1]]))
-    np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
+    for layout in ("batch-major", "shared"):
+        y = engine.outputs(theta, engine.batches([rows[i : i + 1] for i in rows[::-1]], layout))
+        np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def _out_dim(g: Graph, shapes: dict) -> int:
@@ -227,7 +228,7 @@ def test_batches_restrict_to_exactly_what_their_outputs_need() -> None:
     g = liftnn.compress(problem.graph, scope="dataset")[0]
     engine = NativeEngine(g, dict(g.shapes))
     rows = [np.arange(a, min(a + 7, 30)) for a in range(0, 30, 7)]
-    batches = engine.batches(rows)
+    batches = engine.batches(rows, layout="batch-major")
     index, leaves = batches.index, int(np.count_nonzero(batches.arrays.kind == 0))
     for k, r in enumerate(rows):
         sub = select_outputs(g, r)
