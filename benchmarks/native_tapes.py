@@ -50,6 +50,7 @@ def measure(model: str, batch_size: int, repeats: int) -> dict:
     problem, _ = _problem(molecules(), model, MODELS[model])
     session = Session(problem, np.arange(problem.num_samples), TrainConfig(lr=0.01, batch_size=batch_size,
                                                                            engine="native"))
+    auto = "shared" if session.runner.batches.arrays is session.runner.engine.arrays else "batch-major"
     layouts = {name: _layout(session, name) for name in ("batch-major", "shared")}
     epoch = {k: [] for k in layouts}
     forward = {k: [] for k in layouts}
@@ -62,7 +63,6 @@ def measure(model: str, batch_size: int, repeats: int) -> dict:
                 epoch[name].append(time.perf_counter() - t0)
                 forward[name].append(_forward_seconds(session, batches))
     nodes = int(layouts["batch-major"].index.nodes.size)
-    auto = "shared" if session.runner.batches.arrays is session.runner.engine.arrays else "batch-major"
 
     def q(ts: list[float]) -> dict:
         q1, med, q3 = np.percentile(ts, [25, 50, 75])

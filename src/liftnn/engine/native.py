@@ -609,8 +609,9 @@ class NativeEngine:
 
         ``layout``: ``"batch-major"`` copies every batch into one stretch of a batch-major tape with its
         own buffers (:mod:`liftnn.engine.native_batches`); ``"shared"`` runs the batches as node lists of
-        this tape; ``"auto"`` copies unless the copy would hold more than :data:`MAX_COPY_GROWTH` times
-        the tape's inner nodes (then the small shared tape, which stays in cache, is faster)."""
+        this tape; ``"auto"`` copies unless there is one batch (its copy would be the tape again) or the
+        copy would hold more than :data:`MAX_COPY_GROWTH` times the tape's inner nodes (then the small
+        shared tape, which stays in cache, is faster)."""
         if layout not in ("auto", "batch-major", "shared"):
             raise ValueError(f"layout must be 'auto', 'batch-major' or 'shared', got {layout!r}")
         sizes = np.array([len(r) for r in rows], dtype=np.int64)
@@ -618,8 +619,8 @@ class NativeEngine:
         np.cumsum(sizes, out=optr[1:])
         flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, np.int64)
         nptr, nodes, lptr, labels = restrict(self.arrays, optr, flat)
-        inner = self.whole.nodes.size
-        if layout == "shared" or (layout == "auto" and nodes.size > MAX_COPY_GROWTH * max(inner, 1)):
+        grows = nodes.size > MAX_COPY_GROWTH * max(self.whole.nodes.size, 1)
+        if layout == "shared" or (layout == "auto" and (len(rows) == 1 or grows)):
             return Batches(self.arrays, BatchSet(nptr, nodes, optr, flat, lptr, labels), self.work,
                            np.arange(self.arrays.kind.size))
         arrays, buf_size, src = localise(self.arrays, self.tape.buf_size, nptr, nodes, optr, flat)
