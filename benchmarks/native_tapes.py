@@ -73,7 +73,7 @@ def measure(model: str, batch_size: int, repeats: int) -> dict:
             "epoch_s": {k: q(v) for k, v in epoch.items()}, "forward_s": {k: q(v) for k, v in forward.items()},
             "speedup": statistics.median(epoch["shared"]) / statistics.median(epoch["batch-major"]),
             "ns_per_node": {k: statistics.median(v) / nodes * 1e9 for k, v in epoch.items()}, "auto": auto,
-            "growth": nodes / max(int(session.runner.engine.whole.nodes.size), 1)}
+            "growth": nodes / max(int(session.runner.engine.whole.index.nodes.size), 1)}
 
 
 def main(argv: list[str] | None = None) -> None:

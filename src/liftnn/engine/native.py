@@ -41,8 +41,8 @@ LOSS_CODES = {"mse": 0, "bce": 1, "ce": 2}
 OPTIMIZER_CODES = {"adam": 0, "sgd": 1}
 #: ``batches(layout="auto")`` copies batches into a batch-major tape unless the copy would hold more than this
 #: many times the tape's inner nodes. Measured (``python benchmarks/native_tapes.py``): the copy wins where it
-#: grows the tape 1-5x (GIN per-sample 1.6x faster at 2.4x the nodes, mini-batches of 32 1.1-2.2x faster at
-#: 1.9-4.9x) and loses where it grows a small tape 10x (GCN per-sample, 0.89x at 10.3x the nodes)
+#: grows the tape 2-5x (GIN per-sample 1.4x faster at 2.4x the nodes, mini-batches of 32 1.3-2.3x faster at
+#: 1.9-4.9x) and loses where it grows a small tape 10x (GCN per-sample, 0.83x at 10.3x the nodes)
 MAX_COPY_GROWTH = 8
 
 
@@ -72,7 +72,8 @@ class BatchSet(NamedTuple):
 
 
 class Batches(NamedTuple):
-    """Batches ready to run: their batch-major tape, its index (:class:`BatchSet`) and its buffers."""
+    """Batches ready to run: their tape (a batch-major copy, or the engine's own), its index
+    (:class:`BatchSet`) and its buffers."""
 
     arrays: TapeArrays
     index: BatchSet
@@ -575,8 +576,9 @@ class NativeEngine:
         n_out, n_lab = t.arrays.out.size, len(t.labels)
         #: one batch of every inner node and output row, on the tape itself: evaluation and gradients of the
         #: whole graph
-        self.whole = BatchSet(np.array([0, inner.size]), inner, np.array([0, n_out]), np.arange(n_out),
-                              np.array([0, n_lab]), np.arange(n_lab))
+        self.whole = Batches(t.arrays, BatchSet(np.array([0, inner.size]), inner, np.array([0, n_out]),
+                                                np.arange(n_out), np.array([0, n_lab]), np.arange(n_lab)),
+                             self.work, np.arange(t.arrays.kind.size))
         self._idle = self.optimizer("sgd", 0.0, [False] * n_lab)  # never stepped (outputs, gradients)
 
     @property
@@ -590,7 +592,7 @@ class NativeEngine:
     def outputs(self, theta: np.ndarray, batches: Batches | None = None) -> np.ndarray:
         """``[O, d]`` output values in the graph's output order; run batch by batch on ``batches`` (which must
         cover every output row) when given."""
-        at = self._at(batches)
+        at = self.whole if batches is None else batches
         self._run(theta, at, self._task(FORWARD, np.arange(at.index.nptr.size - 1)))
         return self._read_outputs(at)
 
@@ -599,7 +601,7 @@ class NativeEngine:
         """Outputs ``y[O, d]`` and ``∂/∂W Σ grad_out ⊙ y`` per label; on ``batches`` when given (then of one
         batch covering every output row: each batch's gradient replaces the one before)."""
         f = self.tape.leaves.dtype
-        at = self._at(batches)
+        at = self.whole if batches is None else batches
         task = self._task(GRADIENT, np.arange(at.index.nptr.size - 1), grad_out=np.ascontiguousarray(grad_out, dtype=f))
         self._run(theta, at, task)
         return self._read_outputs(at), {k: v.copy() for k, v in self.tape.unpack(at.work.gtheta).items()}
@@ -619,10 +621,9 @@ class NativeEngine:
         np.cumsum(sizes, out=optr[1:])
         flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, np.int64)
         nptr, nodes, lptr, labels = restrict(self.arrays, optr, flat)
-        grows = nodes.size > MAX_COPY_GROWTH * max(self.whole.nodes.size, 1)
+        grows = nodes.size > MAX_COPY_GROWTH * max(self.whole.index.nodes.size, 1)
         if layout == "shared" or (layout == "auto" and (len(rows) == 1 or grows)):
-            return Batches(self.arrays, BatchSet(nptr, nodes, optr, flat, lptr, labels), self.work,
-                           np.arange(self.arrays.kind.size))
+            return self.whole._replace(index=BatchSet(nptr, nodes, optr, flat, lptr, labels))
         arrays, buf_size, src = localise(self.arrays, self.tape.buf_size, nptr, nodes, optr, flat)
         n_leaf = src.size - nodes.size
         leaf_vals = self.work.val[ranges(self.arrays.voff[src[:n_leaf]], self.arrays.dim[src[:n_leaf]])]
@@ -657,10 +658,6 @@ class NativeEngine:
         order = np.zeros(1, np.int64) if order is None else np.asarray(order, dtype=np.int64)
         return Task(mode, loss, order, np.zeros(1) if targets is None else targets,
                     np.zeros((1, 1), f) if grad_out is None else grad_out, np.zeros(order.size))
-
-    def _at(self, batches: Batches | None) -> Batches:
-        return Batches(self.arrays, self.whole, self.work, np.arange(self.arrays.kind.size)) if batches is None \
-            else batches
 
     def _run(self, theta: np.ndarray, at: Batches, task: Task) -> None:
         run(at.arrays, at.index, np.ascontiguousarray(theta, dtype=self.tape.leaves.dtype), self._idle, at.work, task)
