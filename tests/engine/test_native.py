@@ -45,20 +45,22 @@ def assert_same(g: Graph, shapes: dict, seed: int, dtype: str = "float64", rtol:
     params = liftnn.init_params(g, shapes=shapes, seed=seed, dtype=getattr(torch, dtype))
     grad_out = np.random.default_rng(seed).normal(size=(g.num_outputs, _out_dim(g, shapes)))
     y_ref, g_ref = torch_reference(g, params, grad_out)
-    engine = NativeEngine(g, shapes, dtype)
-    theta = engine.pack(params)
     atol = 1e-12 if dtype == "float64" else 1e-5
     rows = np.arange(g.num_outputs)
-    # on the tape itself, and on batch-major tapes: one batch of every row, and one batch per output row
-    for batches in (None, engine.batches([rows], "batch-major"), engine.batches([rows], "shared")):
-        y, grads = engine.gradients(theta, grad_out, batches)
-        np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
-        assert set(grads) == set(g_ref)
-        for k in grads:
-            np.testing.assert_allclose(grads[k], g_ref[k], rtol=rtol, atol=atol, equal_nan=True, err_msg=k)
-    for layout in ("batch-major", "shared"):
-        y = engine.outputs(theta, engine.batches([rows[i : i + 1] for i in rows[::-1]], layout))
-        np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
+    # node by node (no dense segments), and with every class of two or more nodes on a level run densely
+    for dense_min in (None, 2):
+        engine = NativeEngine(g, shapes, dtype, dense_min=dense_min)
+        theta = engine.pack(params)
+        # on the tape itself, and on batch-major tapes: one batch of every row, and one batch per output row
+        for batches in (None, engine.batches([rows], "batch-major"), engine.batches([rows], "shared")):
+            y, grads = engine.gradients(theta, grad_out, batches)
+            np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
+            assert set(grads) == set(g_ref)
+            for k in grads:
+                np.testing.assert_allclose(grads[k], g_ref[k], rtol=rtol, atol=atol, equal_nan=True, err_msg=k)
+        for layout in ("batch-major", "shared"):
+            y = engine.outputs(theta, engine.batches([rows[i : i + 1] for i in rows[::-1]], layout))
+            np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def _out_dim(g: Graph, shapes: dict) -> int:
@@ -117,6 +119,33 @@ def test_every_activation_combine_and_weight_kind(act: str, dtype: str) -> None:
         np.testing.assert_allclose(y, y_ref, **tol)
         for k in grads:
             np.testing.assert_allclose(grads[k], g_ref[k], **tol, err_msg=k)
+
+
+@pytest.mark.parametrize("act", [a for a in NATIVE_ACTS if a != "softmax"])
+def test_dense_segments_equal_node_by_node_for_every_activation(act: str) -> None:
+    """Nodes ``act(W · Σ c_e x_e / den + b)`` of one class on one level: sum and mean, multiplicities,
+    a vector and a scalar bias, leaf and inner inputs, a rectangular ``W``; run densely and one by one."""
+    b = GraphBuilder()
+    xs = [b.input(v) for v in ([0.5, 0.25, 0.75], [0.2, 0.9, 0.4], [0.6, 0.1, 0.3])]
+    inner = [b.node([(x, "E")], combine="sum", act="sigmoid") for x in xs]
+    wide, narrow = [], []
+    for i in range(7):
+        a, c = (xs + inner)[i % 6], inner[(i + 1) % 3]
+        combine = "mean" if i % 2 else "sum"
+        wide.append(b.node([(a, "M")] * (1 + i % 3) + [(c, "M")], combine=combine, act=act, bias="bv"))
+        narrow.append(b.node([(c, "R")], combine="sum", act=act, bias="b"))
+    tops = [b.node([(v, "T") for v in wide], combine="sum", act="sigmoid"),
+            b.node([(v, "U") for v in narrow], combine="sum", act="sigmoid"),
+            b.node([(v, "T") for v in wide[::2]], combine="mean", act="sigmoid")]
+    for s, top in enumerate(tops):
+        b.output(top, s)
+    shapes = {"E": (3,), "M": (3, 3), "R": (2, 3), "T": (1, 3), "U": (1, 2), "bv": (3,), "b": ()}
+    for label, shape in shapes.items():
+        b.weight(label, shape)
+    g = b.build()
+    engine = NativeEngine(g, shapes, "float64", dense_min=2)
+    assert engine.whole.index.sdense.any()  # the layer does run densely
+    assert_same(g, shapes, seed=3)
 
 
 def test_every_builtin_combine_and_activation_is_native() -> None:
@@ -234,13 +263,13 @@ def test_batches_restrict_to_exactly_what_their_outputs_need() -> None:
         sub = select_outputs(g, r)
         nodes = index.nodes[index.nptr[k] : index.nptr[k + 1]]
         assert np.array_equal(nodes, leaves + np.arange(index.nptr[k], index.nptr[k + 1]))  # one stretch each
-        copied = batches.src[nodes]  # the engine's tape nodes the batch copies, in their order
-        assert np.all(np.diff(copied) > 0)
-        assert copied.size == int(np.count_nonzero(~sub.is_leaf))
-        # every input of a copied node is a copy in the same stretch, or a shared leaf
-        runs = batches.arrays.rptr[nodes[0]], batches.arrays.rptr[nodes[-1] + 1]
-        children = batches.arrays.e_child[batches.arrays.r_eptr[runs[0]] : batches.arrays.r_eptr[runs[1]]]
-        assert np.all((children < leaves) | ((children >= nodes[0]) & (children <= nodes[-1])))
+        copied = batches.src[nodes]  # the engine's tape nodes the batch copies, each once
+        assert np.unique(copied).size == copied.size == int(np.count_nonzero(~sub.is_leaf))
+        # every input of a copied node is a shared leaf or a copy earlier in the same stretch
+        a = batches.arrays
+        for t in nodes:
+            children = a.e_child[a.r_eptr[a.rptr[t]] : a.r_eptr[a.rptr[t + 1]]]
+            assert np.all((children < leaves) | ((children >= nodes[0]) & (children < t)))
         used = {g.labels[i] for i in index.labels[index.lptr[k] : index.lptr[k + 1]]}
         assert used == {sub.labels[i] for i in np.unique(np.concatenate([sub.edge_label, sub.node_bias]))
                         if i >= 0}

@@ -33,6 +33,7 @@ import numpy as np
 from .._segments import ranges
 from ..graph import Graph
 from .native_batches import localise, restrict
+from .native_dense import DENSE_MIN, dense_backward, dense_classes, dense_forward, dense_scratch_size, schedule
 from .native_ops import act_slope, activate, axpy, fill, inline, kernel, needs_pre
 from .params import Shape
 from .tape import Tape, TapeArrays, compile_tape
@@ -48,7 +49,8 @@ MAX_COPY_GROWTH = 8
 
 class Work(NamedTuple):
     """Buffers of one executor: node values, pre-activations and combine results ``[V]``, run vectors,
-    value gradients ``[V]``, parameter gradients ``[P]`` and per-node scratch ``[5 · max_dim]``."""
+    value gradients ``[V]``, parameter gradients ``[P]``, per-node scratch ``[5 · max_dim]`` and the
+    panels of dense segments (:func:`~liftnn.engine.native_dense.dense_scratch_size`)."""
 
     val: np.ndarray
     pre: np.ndarray
@@ -57,11 +59,13 @@ class Work(NamedTuple):
     gval: np.ndarray
     gtheta: np.ndarray
     scratch: np.ndarray
+    dense: np.ndarray
 
 
 class BatchSet(NamedTuple):
-    """Batches restricted to what their outputs need, as CSR lists over batches: the inner nodes
-    (ascending tape indices), the output rows, and the labels used (weights and biases)."""
+    """Batches restricted to what their outputs need, as CSR lists over batches: the inner nodes (in
+    level order, :func:`~liftnn.engine.native_dense.schedule`), the output rows, and the labels used
+    (weights and biases); each batch's nodes cut into segments (``sstart``), dense where ``sdense``."""
 
     nptr: np.ndarray
     nodes: np.ndarray
@@ -69,6 +73,9 @@ class BatchSet(NamedTuple):
     rows: np.ndarray
     lptr: np.ndarray
     labels: np.ndarray
+    sptr: np.ndarray  # int64[B + 1] segments of batch b: sptr[b] : sptr[b + 1]
+    sstart: np.ndarray  # int64[S + 1] nodes of segment s: nodes[sstart[s] : sstart[s + 1]]
+    sdense: np.ndarray  # bool[S] whether segment s runs densely
 
 
 class Batches(NamedTuple):
@@ -528,13 +535,18 @@ def run(tp, bs, theta, opt, wk, task):
     * ``GRADIENT``: also ``wk.gtheta = ∂/∂θ Σ_{o,k} grad_out[o, k] · y[o, k]`` over the batches' output rows.
     """
     nodes, nptr, rows, optr, labels, lptr = bs.nodes, bs.nptr, bs.rows, bs.optr, bs.labels, bs.lptr
+    sptr, sstart, sdense = bs.sptr, bs.sstart, bs.sdense
     voff, dim, kind, out, l_off = tp.voff, tp.dim, tp.kind, tp.out, tp.l_off
     gval, gtheta, grad_out, order, mode = wk.gval, wk.gtheta, task.grad_out, task.order, task.mode
     for j in range(order.size):
         b = order[j]
         lo, hi = nptr[b], nptr[b + 1]
-        for i in range(lo, hi):
-            _forward_node(tp, theta, nodes[i], wk)
+        for s in range(sptr[b], sptr[b + 1]):
+            if sdense[s]:
+                dense_forward(tp, theta, nodes, sstart[s], sstart[s + 1], wk)
+            else:
+                for i in range(sstart[s], sstart[s + 1]):
+                    _forward_node(tp, theta, nodes[i], wk)
         if mode == FORWARD:
             continue
         for i in range(lo, hi):
@@ -551,8 +563,12 @@ def run(tp, bs, theta, opt, wk, task):
                 if kind[t] != 0:
                     for k in range(dim[t]):
                         gval[voff[t] + k] += grad_out[o, k]
-        for i in range(hi - 1, lo - 1, -1):
-            _backward_node(tp, theta, gtheta, nodes[i], wk)
+        for s in range(sptr[b + 1] - 1, sptr[b] - 1, -1):
+            if sdense[s]:
+                dense_backward(tp, theta, gtheta, nodes, sstart[s], sstart[s + 1], wk)
+            else:
+                for i in range(sstart[s + 1] - 1, sstart[s] - 1, -1):
+                    _backward_node(tp, theta, gtheta, nodes[i], wk)
         if mode == TRAIN:
             _optimise(tp, theta, gtheta, labels, lptr[b], lptr[b + 1], opt)
 
@@ -567,17 +583,21 @@ class NativeEngine:
     passed as ``{label: array or tensor}`` (:meth:`pack`) or as the flat vector.
     """
 
-    def __init__(self, graph: Graph, shapes: Mapping[str, Shape], dtype: str | np.dtype = "float64") -> None:
+    def __init__(self, graph: Graph, shapes: Mapping[str, Shape], dtype: str | np.dtype = "float64",
+                 dense_min: int | None = DENSE_MIN) -> None:
         self.graph = graph
         self.tape: Tape = compile_tape(graph, shapes, np.dtype(dtype))
         t = self.tape
+        #: a class's nodes on one level of a batch run as a dense segment from this many on (``None``: never)
+        self.dense_min = dense_min
+        self.classes = dense_classes(t.arrays)
         self.work = self._work(t.leaves.copy(), t.buf_size)
         inner = np.flatnonzero(t.arrays.kind != 0).astype(np.int64)
         n_out, n_lab = t.arrays.out.size, len(t.labels)
         #: one batch of every inner node and output row, on the tape itself: evaluation and gradients of the
         #: whole graph
-        self.whole = Batches(t.arrays, BatchSet(np.array([0, inner.size]), inner, np.array([0, n_out]),
-                                                np.arange(n_out), np.array([0, n_lab]), np.arange(n_lab)),
+        self.whole = Batches(t.arrays, self._index(np.array([0, inner.size]), inner, np.array([0, n_out]),
+                                                   np.arange(n_out), np.array([0, n_lab]), np.arange(n_lab)),
                              self.work, np.arange(t.arrays.kind.size))
         self._idle = self.optimizer("sgd", 0.0, [False] * n_lab)  # never stepped (outputs, gradients)
 
@@ -621,21 +641,35 @@ class NativeEngine:
         np.cumsum(sizes, out=optr[1:])
         flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, np.int64)
         nptr, nodes, lptr, labels = restrict(self.arrays, optr, flat)
+        index = self._index(nptr, nodes, optr, flat, lptr, labels)
         grows = nodes.size > MAX_COPY_GROWTH * max(self.whole.index.nodes.size, 1)
         if layout == "shared" or (layout == "auto" and (len(rows) == 1 or grows)):
-            return self.whole._replace(index=BatchSet(nptr, nodes, optr, flat, lptr, labels))
-        arrays, buf_size, src = localise(self.arrays, self.tape.buf_size, nptr, nodes, optr, flat)
+            return self.whole._replace(index=index)
+        arrays, buf_size, src = localise(self.arrays, self.tape.buf_size, nptr, index.nodes, optr, flat)
         n_leaf = src.size - nodes.size
         leaf_vals = self.work.val[ranges(self.arrays.voff[src[:n_leaf]], self.arrays.dim[src[:n_leaf]])]
         val = np.zeros(int(arrays.voff[-1]), dtype=self.tape.leaves.dtype)
         val[: leaf_vals.size] = leaf_vals
-        index = BatchSet(nptr, np.arange(n_leaf, src.size, dtype=np.int64), optr, flat, lptr, labels)
+        # the copy keeps the schedule's order, so its segments carry over
+        index = index._replace(nodes=np.arange(n_leaf, src.size, dtype=np.int64))
         return Batches(arrays, index, self._work(val, buf_size), src)
+
+    def _index(self, nptr: np.ndarray, nodes: np.ndarray, optr: np.ndarray, rows: np.ndarray, lptr: np.ndarray,
+               labels: np.ndarray) -> BatchSet:
+        """The batches' nodes (``nodes[nptr[b] : nptr[b + 1]]``, a topological order) scheduled into
+        segments, or one plain segment per batch when :attr:`dense_min` is ``None``."""
+        if self.dense_min is None:
+            nb = nptr.size - 1
+            return BatchSet(nptr, nodes, optr, rows, lptr, labels, np.arange(nb + 1), nptr.copy(),
+                            np.zeros(nb, np.bool_))
+        order, sptr, sstart, sdense = schedule(self.arrays.level, self.classes, nptr, nodes, self.dense_min)
+        return BatchSet(nptr, order, optr, rows, lptr, labels, sptr, sstart, sdense)
 
     def _work(self, val: np.ndarray, buf_size: int) -> Work:
         t, f, v = self.tape, val.dtype, val.size
         return Work(val=val, pre=np.zeros(v, f), agg=np.zeros(v, f), buf=np.zeros(buf_size, f), gval=np.zeros(v, f),
-                    gtheta=np.zeros(t.num_params, f), scratch=np.zeros(5 * t.max_dim, f))
+                    gtheta=np.zeros(t.num_params, f), scratch=np.zeros(5 * t.max_dim, f),
+                    dense=np.zeros(dense_scratch_size(t.max_dim), f))
 
     def optimizer(self, name: str, lr: float, learnable: Sequence[bool]) -> Optimizer:
         """Fresh Adam (torch's defaults: betas 0.9, 0.999, eps 1e-8) or SGD state."""

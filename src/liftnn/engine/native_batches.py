@@ -92,7 +92,7 @@ def _localise(tp, buf_size, nptr, nodes, optr, rows):
         n_runs += tp.rptr[t + 1] - tp.rptr[t]
         n_edges += tp.r_eptr[tp.rptr[t + 1]] - tp.r_eptr[tp.rptr[t]]
     kind, act, dim, bias = tp.kind[src], tp.act[src], tp.dim[src], tp.bias[src]
-    denom = tp.denom[src]
+    denom, level = tp.denom[src], tp.level[src]
     voff = np.zeros(total + 1, dtype=np.int64)
     for i in range(total):
         voff[i + 1] = voff[i] + dim[i]
@@ -134,10 +134,8 @@ def _localise(tp, buf_size, nptr, nodes, optr, rows):
                 n_r += 1
                 r_eptr[n_r] = n_e
             rptr[nl + i + 1] = n_r
-    for i in range(nl):  # leaves have no runs
-        rptr[i + 1] = 0
     return (kind, act, dim, voff, bias, denom, rptr, r_eptr, r_lab, r_in, r_out, r_buf, r_col, e_child, e_cnt,
-            tp.l_off, tp.lt, out), size, src
+            tp.l_off, tp.lt, out, level), size, src
 
 
 def localise(tp: TapeArrays, buf_size: int, nptr: np.ndarray, nodes: np.ndarray, optr: np.ndarray,

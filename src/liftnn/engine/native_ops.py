@@ -52,8 +52,8 @@ def act_value(code, x):
         return abs(x)
     if code == 13:
         return 1.0 - x
-    # 15: signum
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    # 15: signum, the reference's step (liftnn.logic.functions): 1 where x > 0, else 0
+    return 1.0 if x > 0 else 0.0
 
 
 @inline

@@ -72,6 +72,7 @@ class TapeArrays(NamedTuple):
     l_off: np.ndarray  # int64[L + 1] parameter offsets
     lt: np.ndarray  # int64[L, 4] per label: offset, kind (0 scalar, 1 elementwise, 2 matrix), rows, columns
     out: np.ndarray  # int64[O] tape index of every output row
+    level: np.ndarray  # int64[N] topological level (0 for leaves; a node sits above all its inputs)
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
         r_out=r_out.astype(np.int64), r_buf=r_buf, r_col=col[r_first].astype(np.int64),
         e_child=child.astype(np.int64), e_cnt=count.astype(dtype),
         l_off=l_off, lt=_label_table(l_off, l_shapes),
-        out=tix[g.output_node].astype(np.int64),
+        out=tix[g.output_node].astype(np.int64), level=p.level[order].astype(np.int64),
     )
     widest = max(int(dim.max(initial=1)), int(r_in.max(initial=1)), int(r_out.max(initial=1)))
     return Tape(arrays, order.astype(np.int64), leaves, int(r_size.sum()), widest, tuple(g.labels),
