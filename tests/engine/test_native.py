@@ -15,6 +15,7 @@ import liftnn
 from lift.strategies import ORDERED, SYMMETRIC, random_graphs
 from liftnn import Graph, GraphBuilder
 from liftnn.engine.native import NativeEngine
+from liftnn.engine.native_dense import DENSE, SUMS
 from liftnn.engine.tape import ACTIVATIONS, KINDS, NativeUnsupported, compile_tape
 from liftnn.graph import activation_names
 from liftnn.train import Problem, TrainConfig, fit, runners
@@ -122,9 +123,10 @@ def test_every_activation_combine_and_weight_kind(act: str, dtype: str) -> None:
 
 
 @pytest.mark.parametrize("act", [a for a in NATIVE_ACTS if a != "softmax"])
-def test_dense_segments_equal_node_by_node_for_every_activation(act: str) -> None:
-    """Nodes ``act(W · Σ c_e x_e / den + b)`` of one class on one level: sum and mean, multiplicities,
-    a vector and a scalar bias, leaf and inner inputs, a rectangular ``W``; run densely and one by one."""
+def test_segments_equal_node_by_node_for_every_activation(act: str) -> None:
+    """Nodes ``act(W · Σ c_e x_e / den + b)`` of one class on one level (sum and mean, multiplicities,
+    a vector and a scalar bias, leaf and inner inputs, a rectangular ``W``) and unweighted sums and means
+    ``act(Σ c_e x_e / den + b)``: run as segments and one by one."""
     b = GraphBuilder()
     xs = [b.input(v) for v in ([0.5, 0.25, 0.75], [0.2, 0.9, 0.4], [0.6, 0.1, 0.3])]
     inner = [b.node([(x, "E")], combine="sum", act="sigmoid") for x in xs]
@@ -134,17 +136,20 @@ def test_dense_segments_equal_node_by_node_for_every_activation(act: str) -> Non
         combine = "mean" if i % 2 else "sum"
         wide.append(b.node([(a, "M")] * (1 + i % 3) + [(c, "M")], combine=combine, act=act, bias="bv"))
         narrow.append(b.node([(c, "R")], combine="sum", act=act, bias="b"))
-    tops = [b.node([(v, "T") for v in wide], combine="sum", act="sigmoid"),
+    one = b.input([0.3])  # unweighted sums and means, a 1-wide input broadcast
+    sums = [b.node([(wide[i], None), (wide[i + 1], None)] * (1 + i % 2) + [(one, None), (xs[i % 3], None)],
+                   combine="mean" if i % 2 else "sum", act=act, bias="bv" if i % 3 else None) for i in range(5)]
+    tops = [b.node([(v, "T") for v in wide + sums[:2]], combine="sum", act="sigmoid"),
             b.node([(v, "U") for v in narrow], combine="sum", act="sigmoid"),
-            b.node([(v, "T") for v in wide[::2]], combine="mean", act="sigmoid")]
+            b.node([(v, "T") for v in wide[::2] + sums[2:]], combine="mean", act="sigmoid")]
     for s, top in enumerate(tops):
         b.output(top, s)
     shapes = {"E": (3,), "M": (3, 3), "R": (2, 3), "T": (1, 3), "U": (1, 2), "bv": (3,), "b": ()}
     for label, shape in shapes.items():
         b.weight(label, shape)
     g = b.build()
-    engine = NativeEngine(g, shapes, "float64", dense_min=2)
-    assert engine.whole.index.sdense.any()  # the layer does run densely
+    kinds = NativeEngine(g, shapes, "float64", dense_min=2).batches([np.arange(3)], "batch-major").index.skind
+    assert DENSE in kinds and SUMS in kinds  # the layers do run as dense segments and as sums
     assert_same(g, shapes, seed=3)
 
 

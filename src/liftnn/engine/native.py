@@ -33,7 +33,19 @@ import numpy as np
 from .._segments import ranges
 from ..graph import Graph
 from .native_batches import localise, restrict
-from .native_dense import DENSE_MIN, dense_backward, dense_classes, dense_forward, dense_scratch_size, schedule
+from .native_dense import (
+    DENSE,
+    DENSE_MIN,
+    PLAIN,
+    SUMS,
+    dense_backward,
+    dense_classes,
+    dense_forward,
+    dense_scratch_size,
+    schedule,
+    sum_backward,
+    sum_forward,
+)
 from .native_ops import act_slope, activate, axpy, fill, inline, kernel, needs_pre
 from .params import Shape
 from .tape import Tape, TapeArrays, compile_tape
@@ -65,7 +77,7 @@ class Work(NamedTuple):
 class BatchSet(NamedTuple):
     """Batches restricted to what their outputs need, as CSR lists over batches: the inner nodes (in
     level order, :func:`~liftnn.engine.native_dense.schedule`), the output rows, and the labels used
-    (weights and biases); each batch's nodes cut into segments (``sstart``), dense where ``sdense``."""
+    (weights and biases); each batch's nodes cut into segments (``sstart``) of a kind (``skind``)."""
 
     nptr: np.ndarray
     nodes: np.ndarray
@@ -75,7 +87,7 @@ class BatchSet(NamedTuple):
     labels: np.ndarray
     sptr: np.ndarray  # int64[B + 1] segments of batch b: sptr[b] : sptr[b + 1]
     sstart: np.ndarray  # int64[S + 1] nodes of segment s: nodes[sstart[s] : sstart[s + 1]]
-    sdense: np.ndarray  # bool[S] whether segment s runs densely
+    skind: np.ndarray  # int64[S] how segment s runs: PLAIN, DENSE or SUMS (liftnn.engine.native_dense)
 
 
 class Batches(NamedTuple):
@@ -535,15 +547,18 @@ def run(tp, bs, theta, opt, wk, task):
     * ``GRADIENT``: also ``wk.gtheta = ∂/∂θ Σ_{o,k} grad_out[o, k] · y[o, k]`` over the batches' output rows.
     """
     nodes, nptr, rows, optr, labels, lptr = bs.nodes, bs.nptr, bs.rows, bs.optr, bs.labels, bs.lptr
-    sptr, sstart, sdense = bs.sptr, bs.sstart, bs.sdense
+    sptr, sstart, skind = bs.sptr, bs.sstart, bs.skind
     voff, dim, kind, out, l_off = tp.voff, tp.dim, tp.kind, tp.out, tp.l_off
     gval, gtheta, grad_out, order, mode = wk.gval, wk.gtheta, task.grad_out, task.order, task.mode
     for j in range(order.size):
         b = order[j]
         lo, hi = nptr[b], nptr[b + 1]
         for s in range(sptr[b], sptr[b + 1]):
-            if sdense[s]:
+            if skind[s] == DENSE:
                 dense_forward(tp, theta, nodes, sstart[s], sstart[s + 1], wk)
+            elif skind[s] == SUMS:
+                for i in range(sstart[s], sstart[s + 1]):
+                    sum_forward(tp, theta, nodes[i], wk)
             else:
                 for i in range(sstart[s], sstart[s + 1]):
                     _forward_node(tp, theta, nodes[i], wk)
@@ -564,8 +579,11 @@ def run(tp, bs, theta, opt, wk, task):
                     for k in range(dim[t]):
                         gval[voff[t] + k] += grad_out[o, k]
         for s in range(sptr[b + 1] - 1, sptr[b] - 1, -1):
-            if sdense[s]:
+            if skind[s] == DENSE:
                 dense_backward(tp, theta, gtheta, nodes, sstart[s], sstart[s + 1], wk)
+            elif skind[s] == SUMS:
+                for i in range(sstart[s + 1] - 1, sstart[s] - 1, -1):
+                    sum_backward(tp, gtheta, nodes[i], wk)
             else:
                 for i in range(sstart[s + 1] - 1, sstart[s] - 1, -1):
                     _backward_node(tp, theta, gtheta, nodes[i], wk)
@@ -594,10 +612,12 @@ class NativeEngine:
         self.work = self._work(t.leaves.copy(), t.buf_size)
         inner = np.flatnonzero(t.arrays.kind != 0).astype(np.int64)
         n_out, n_lab = t.arrays.out.size, len(t.labels)
-        #: one batch of every inner node and output row, on the tape itself: evaluation and gradients of the
-        #: whole graph
-        self.whole = Batches(t.arrays, self._index(np.array([0, inner.size]), inner, np.array([0, n_out]),
-                                                   np.arange(n_out), np.array([0, n_lab]), np.arange(n_lab)),
+        #: one batch of every inner node and output row, node by node in tape order on the tape itself:
+        #: evaluation and gradients of the whole graph without a copy
+        nptr = np.array([0, inner.size])
+        self.whole = Batches(t.arrays, BatchSet(nptr, inner, np.array([0, n_out]), np.arange(n_out),
+                                                np.array([0, n_lab]), np.arange(n_lab), np.array([0, 1]), nptr,
+                                                np.full(1, PLAIN)),
                              self.work, np.arange(t.arrays.kind.size))
         self._idle = self.optimizer("sgd", 0.0, [False] * n_lab)  # never stepped (outputs, gradients)
 
@@ -629,11 +649,12 @@ class NativeEngine:
     def batches(self, rows: Sequence[np.ndarray], layout: str = "auto") -> Batches:
         """Every batch of output rows restricted to the nodes it needs (one compiled pass).
 
-        ``layout``: ``"batch-major"`` copies every batch into one stretch of a batch-major tape with its
-        own buffers (:mod:`liftnn.engine.native_batches`); ``"shared"`` runs the batches as node lists of
-        this tape; ``"auto"`` copies unless there is one batch (its copy would be the tape again) or the
-        copy would hold more than :data:`MAX_COPY_GROWTH` times the tape's inner nodes (then the small
-        shared tape, which stays in cache, is faster)."""
+        Each batch's nodes are put in level order and cut into segments, dense where a class has at least
+        :attr:`dense_min` nodes on a level (:func:`~liftnn.engine.native_dense.schedule`). ``layout``:
+        ``"batch-major"`` copies every batch, in that order, into one stretch of a batch-major tape with
+        its own buffers (:mod:`liftnn.engine.native_batches`); ``"shared"`` runs the batches as node lists
+        of this tape; ``"auto"`` copies unless the copy would hold more than :data:`MAX_COPY_GROWTH` times
+        the tape's inner nodes (then the small shared tape, which stays in cache, is faster)."""
         if layout not in ("auto", "batch-major", "shared"):
             raise ValueError(f"layout must be 'auto', 'batch-major' or 'shared', got {layout!r}")
         sizes = np.array([len(r) for r in rows], dtype=np.int64)
@@ -643,7 +664,7 @@ class NativeEngine:
         nptr, nodes, lptr, labels = restrict(self.arrays, optr, flat)
         index = self._index(nptr, nodes, optr, flat, lptr, labels)
         grows = nodes.size > MAX_COPY_GROWTH * max(self.whole.index.nodes.size, 1)
-        if layout == "shared" or (layout == "auto" and (len(rows) == 1 or grows)):
+        if layout == "shared" or (layout == "auto" and grows):
             return self.whole._replace(index=index)
         arrays, buf_size, src = localise(self.arrays, self.tape.buf_size, nptr, index.nodes, optr, flat)
         n_leaf = src.size - nodes.size
@@ -661,9 +682,9 @@ class NativeEngine:
         if self.dense_min is None:
             nb = nptr.size - 1
             return BatchSet(nptr, nodes, optr, rows, lptr, labels, np.arange(nb + 1), nptr.copy(),
-                            np.zeros(nb, np.bool_))
-        order, sptr, sstart, sdense = schedule(self.arrays.level, self.classes, nptr, nodes, self.dense_min)
-        return BatchSet(nptr, order, optr, rows, lptr, labels, sptr, sstart, sdense)
+                            np.full(nb, PLAIN))
+        order, sptr, sstart, skind = schedule(self.arrays.level, *self.classes, nptr, nodes, self.dense_min)
+        return BatchSet(nptr, order, optr, rows, lptr, labels, sptr, sstart, skind)
 
     def _work(self, val: np.ndarray, buf_size: int) -> Work:
         t, f, v = self.tape, val.dtype, val.size

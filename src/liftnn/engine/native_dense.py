@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .native_ops import act_slope, act_value, inline, jit, needs_pre
+from .native_ops import act_slope, act_value, inline, jit, lanes, needs_pre
 from .tape import TapeArrays
 
 #: the most nodes one dense segment runs at once (three ``[dim, CHUNK]`` panels stay in the L1 cache)
@@ -33,6 +33,8 @@ CHUNK = 128
 #: a class's nodes on one level of a batch run densely from this many on (fewer run one by one); measured
 #: with ``python benchmarks/native_tapes.py``
 DENSE_MIN = 4
+#: segment kinds (:func:`schedule`)
+PLAIN, DENSE, SUMS = 0, 1, 2
 
 
 def dense_scratch_size(max_dim: int) -> int:
@@ -40,38 +42,46 @@ def dense_scratch_size(max_dim: int) -> int:
     return 3 * max_dim * CHUNK
 
 
-def dense_classes(tp: TapeArrays) -> np.ndarray:
-    """``int64[N]``: the dense class of every node (``-1`` where it runs one by one). A sum or mean node
-    with one run, weighted by a matrix whose rows fill the node, has the class of its
-    (weight, activation, bias); softmax (across the node's components) runs one by one."""
+def dense_classes(tp: TapeArrays) -> tuple[np.ndarray, int]:
+    """The class of every node, ``int64[N]``, and the number ``K`` of dense classes. A sum or mean node
+    with one run, weighted by a matrix whose rows fill the node, has dense class ``0 ≤ c < K``, one per
+    (weight, activation, bias); an unweighted sum or mean node (every run unweighted, full-width or
+    broadcast) has class ``K``; the others (and softmax, across a node's components) ``-1``."""
+    n = tp.kind.size
     nruns = np.diff(tp.rptr)
+    run_node = np.repeat(np.arange(n), nruns)
+    weighted = np.bincount(run_node, weights=tp.r_lab >= 0, minlength=n) if tp.r_lab.size else np.zeros(n)
     first = np.minimum(tp.rptr[:-1], max(tp.r_lab.size - 1, 0))
-    lab = tp.r_lab[first] if tp.r_lab.size else np.full(tp.kind.size, -1)
-    matrix = (lab >= 0) & (tp.lt[np.maximum(lab, 0), 1] == 2) if tp.lt.size else np.zeros(tp.kind.size, bool)
-    eligible = (np.isin(tp.kind, (1, 2)) & (nruns == 1) & matrix & (tp.act != 14)
-                & (tp.r_out[first] == tp.dim if tp.r_out.size else False))
-    cls = np.full(tp.kind.size, -1, dtype=np.int64)
-    if eligible.any():
-        keys = np.stack([lab[eligible], tp.act[eligible], tp.bias[eligible]], axis=1)
-        cls[eligible] = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
-    return cls
+    lab = tp.r_lab[first] if tp.r_lab.size else np.full(n, -1)
+    matrix = (lab >= 0) & (tp.lt[np.maximum(lab, 0), 1] == 2) if tp.lt.size else np.zeros(n, bool)
+    linear = np.isin(tp.kind, (1, 2)) & (tp.act != 14) & (nruns >= 1)
+    dense = linear & (nruns == 1) & matrix & (tp.r_out[first] == tp.dim if tp.r_out.size else False)
+    cls = np.full(n, -1, dtype=np.int64)
+    k = 0
+    if dense.any():
+        keys = np.stack([lab[dense], tp.act[dense], tp.bias[dense]], axis=1)
+        distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+        cls[dense] = inverse.reshape(-1)
+        k = len(distinct)
+    cls[linear & (weighted == 0)] = k
+    return cls, k
 
 
 @jit
-def schedule(level, cls, nptr, nodes, dense_min):
-    """Reorder every batch's nodes ``nodes[nptr[b] : nptr[b + 1]]`` (a topological order) by (level,
-    dense class, node) and cut each batch into segments. Returns ``(nodes, sptr, sstart, sdense)``:
-    batch ``b`` is segments ``sptr[b] : sptr[b + 1]``, segment ``s`` the nodes
-    ``nodes[sstart[s] : sstart[s + 1]]``, dense when ``sdense[s]`` (at most :data:`CHUNK` nodes of one
-    class and level)."""
+def schedule(level, cls, n_dense, nptr, nodes, dense_min):
+    """Reorder every batch's nodes ``nodes[nptr[b] : nptr[b + 1]]`` by (level, class, node) and cut each
+    batch into segments (classes from :func:`dense_classes`, ``n_dense`` of them dense). Returns
+    ``(nodes, sptr, sstart, skind)``: batch ``b`` is segments ``sptr[b] : sptr[b + 1]``, segment ``s`` the
+    nodes ``nodes[sstart[s] : sstart[s + 1]]``, of kind ``skind[s]``: :data:`DENSE` (at most
+    :data:`CHUNK` nodes of one dense class and level, where a level holds at least ``dense_min`` of
+    them), :data:`SUMS` (unweighted sum and mean nodes) or :data:`PLAIN`."""
     n_tape = level.size
-    n_cls = cls.max() + 2 if cls.size else 1
+    n_cls = n_dense + 2
     out = np.empty_like(nodes)
     nb = nptr.size - 1
     sptr = np.zeros(nb + 1, dtype=np.int64)
-    cap = nodes.size + nb + 1
-    sstart = np.empty(cap, dtype=np.int64)
-    sdense = np.zeros(cap, dtype=np.bool_)
+    sstart = np.empty(nodes.size + nb + 1, dtype=np.int64)  # segments never outnumber nodes
+    skind = np.zeros(nodes.size + nb + 1, dtype=np.int64)
     ns = 0
     for b in range(nb):
         lo, hi = nptr[b], nptr[b + 1]
@@ -87,22 +97,24 @@ def schedule(level, cls, nptr, nodes, dense_min):
             while j < hi and keys[j - lo] // n_tape == group:
                 out[j] = keys[j - lo] % n_tape
                 j += 1
-            if cap < ns + (j - i) // CHUNK + 2:  # more segments than nodes never happens; keep it safe
-                sstart = np.concatenate((sstart, np.empty(cap, dtype=np.int64)))
-                sdense = np.concatenate((sdense, np.zeros(cap, dtype=np.bool_)))
-                cap *= 2
-            if group % n_cls != 0 and j - i >= dense_min:
+            c = group % n_cls - 1
+            if 0 <= c < n_dense and j - i >= dense_min:
                 for a in range(i, j, CHUNK):
                     sstart[ns] = a
-                    sdense[ns] = True
+                    skind[ns] = DENSE
                     ns += 1
-            elif ns == sptr[b] or sdense[ns - 1]:  # a new plain segment (else the previous plain one grows)
+            elif c == n_dense:
                 sstart[ns] = i
+                skind[ns] = SUMS
+                ns += 1
+            elif ns == sptr[b] or skind[ns - 1] != PLAIN:  # a new plain segment (else the last one grows)
+                sstart[ns] = i
+                skind[ns] = PLAIN
                 ns += 1
             i = j
         sptr[b + 1] = ns
     sstart[ns] = nodes.size
-    return out, sptr, sstart[: ns + 1].copy(), sdense[:ns].copy()
+    return out, sptr, sstart[: ns + 1].copy(), skind[:ns].copy()
 
 
 # ------------------------------------------------------------------------------------------------ kernels
@@ -117,51 +129,20 @@ def _panel(ds, k):
 
 @inline
 def _sum(a, n):
-    """``Σ_{i < n} a[i]`` (``n >= 1``) in eight lanes, so that the compiler vectorises it."""
-    if n < 8:
-        s = a[0]
-        for i in range(1, n):
-            s += a[i]
-        return s
-    s0, s1, s2, s3, s4, s5, s6, s7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
-    full = n - n % 8
-    for i in range(8, full, 8):
-        s0 += a[i]
-        s1 += a[i + 1]
-        s2 += a[i + 2]
-        s3 += a[i + 3]
-        s4 += a[i + 4]
-        s5 += a[i + 5]
-        s6 += a[i + 6]
-        s7 += a[i + 7]
-    for i in range(full, n):
-        s0 += a[i]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    """``Σ_{i < n} a[i]`` (``n >= 1``; vectorised where sums may be reassociated, see :data:`lanes`)."""
+    s = a[0]
+    for i in range(1, n):
+        s += a[i]
+    return s
 
 
 @inline
 def _dot(a, b, n):
-    """``Σ_{i < n} a[i] · b[i]`` (``n >= 1``) in eight lanes."""
-    if n < 8:
-        s = a[0] * b[0]
-        for i in range(1, n):
-            s += a[i] * b[i]
-        return s
-    s0, s1, s2, s3 = a[0] * b[0], a[1] * b[1], a[2] * b[2], a[3] * b[3]
-    s4, s5, s6, s7 = a[4] * b[4], a[5] * b[5], a[6] * b[6], a[7] * b[7]
-    full = n - n % 8
-    for i in range(8, full, 8):
-        s0 += a[i] * b[i]
-        s1 += a[i + 1] * b[i + 1]
-        s2 += a[i + 2] * b[i + 2]
-        s3 += a[i + 3] * b[i + 3]
-        s4 += a[i + 4] * b[i + 4]
-        s5 += a[i + 5] * b[i + 5]
-        s6 += a[i + 6] * b[i + 6]
-        s7 += a[i + 7] * b[i + 7]
-    for i in range(full, n):
-        s0 += a[i] * b[i]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    """``Σ_{i < n} a[i] · b[i]`` (``n >= 1``; vectorised as :func:`_sum`)."""
+    s = a[0] * b[0]
+    for i in range(1, n):
+        s += a[i] * b[i]
+    return s
 
 
 @inline
@@ -204,7 +185,7 @@ def _axpy1(z, x, wk, c, n):
         z[i] += wk * xc[i]
 
 
-@inline
+@lanes
 def dense_forward(tp, theta, nodes, lo, hi, wk):
     """Values of the dense segment ``nodes[lo:hi]``: ``Z = W · X + b``, ``y = act(Z)`` (``z`` kept where the
     slope needs it)."""
@@ -251,7 +232,7 @@ def dense_forward(tp, theta, nodes, lo, hi, wk):
             yv[r] = z[r * CHUNK + i]
 
 
-@inline
+@lanes
 def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk):
     """Given ``∂L/∂y`` of the dense segment ``nodes[lo:hi]``: the gradients of its weight and bias, added
     into its inputs' ``∂L/∂y``."""
@@ -317,3 +298,94 @@ def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk):
             else:
                 for c in range(cols):
                     gv[c] += scale * gx[c * CHUNK + i]
+
+
+
+@inline
+def sum_forward(tp, theta, t, wk):
+    """An unweighted sum or mean node, straight into its value: ``y = act((Σ_e c_e x_e) / den + b)`` (a
+    1-wide input adds to every component; ``z`` kept where the slope needs it)."""
+    val, voff, e_child, e_cnt, r_eptr, r_out = wk.val, tp.voff, tp.e_child, tp.e_cnt, tp.r_eptr, tp.r_out
+    d, vo, code, b = tp.dim[t], voff[t], tp.act[t], tp.bias[t]
+    yv = val[vo : vo + d]
+    for k in range(d):
+        yv[k] = 0.0
+    for r in range(tp.rptr[t], tp.rptr[t + 1]):
+        wide = r_out[r] == d
+        for e in range(r_eptr[r], r_eptr[r + 1]):
+            c, xo = e_cnt[e], voff[e_child[e]]
+            if not wide:
+                s = c * val[xo]
+                for k in range(d):
+                    yv[k] += s
+            elif c == 1.0:
+                xv = val[xo : xo + d]
+                for k in range(d):
+                    yv[k] += xv[k]
+            else:
+                xv = val[xo : xo + d]
+                for k in range(d):
+                    yv[k] += c * xv[k]
+    if tp.kind[t] == 2:
+        den = tp.denom[t]
+        for k in range(d):
+            yv[k] /= den
+    if b >= 0:
+        bo, wide_b = tp.l_off[b], tp.l_off[b + 1] - tp.l_off[b] > 1
+        for k in range(d):
+            yv[k] += theta[bo + (k if wide_b else 0)]
+    if code != 0:
+        if needs_pre(code):
+            pv = wk.pre[vo : vo + d]
+            for k in range(d):
+                pv[k] = yv[k]
+        for k in range(d):
+            yv[k] = act_value(code, yv[k])
+
+
+@inline
+def sum_backward(tp, gtheta, t, wk):
+    """Given ``∂L/∂y`` of an unweighted sum or mean node: ``g = act'(z) ⊙ ∂L/∂y`` (in place of ``∂L/∂y``,
+    which nothing reads again), the bias gradient, and ``∂L/∂x_e += (c_e / den) · g`` (summed over the
+    components for a 1-wide input)."""
+    val, gval, voff, e_child, e_cnt, r_eptr, r_out = wk.val, wk.gval, tp.voff, tp.e_child, tp.e_cnt, tp.r_eptr, tp.r_out
+    kinds = tp.kind
+    d, vo, code, b = tp.dim[t], voff[t], tp.act[t], tp.bias[t]
+    gv = gval[vo : vo + d]
+    if code != 0:
+        yv = val[vo : vo + d]
+        if needs_pre(code):
+            pv = wk.pre[vo : vo + d]
+            for k in range(d):
+                gv[k] *= act_slope(code, pv[k], yv[k])
+        else:
+            for k in range(d):
+                gv[k] *= act_slope(code, yv[k], yv[k])
+    total = gv[0]
+    for k in range(1, d):
+        total += gv[k]
+    if b >= 0:
+        bo = tp.l_off[b]
+        if tp.l_off[b + 1] - bo > 1:
+            for k in range(d):
+                gtheta[bo + k] += gv[k]
+        else:
+            gtheta[bo] += total
+    scale = 1.0 / tp.denom[t] if kinds[t] == 2 else 1.0
+    for r in range(tp.rptr[t], tp.rptr[t + 1]):
+        wide = r_out[r] == d
+        for e in range(r_eptr[r], r_eptr[r + 1]):
+            ch = e_child[e]
+            if kinds[ch] == 0:
+                continue
+            c, xo = e_cnt[e] * scale, voff[ch]
+            if not wide:
+                gval[xo] += c * total
+            elif c == 1.0:
+                xv = gval[xo : xo + d]
+                for k in range(d):
+                    xv[k] += gv[k]
+            else:
+                xv = gval[xo : xo + d]
+                for k in range(d):
+                    xv[k] += c * gv[k]

@@ -20,6 +20,9 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 kernel = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 #: inner kernels are inlined into their callers: no call boundaries, no reference counting per call
 inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+#: kernels over many nodes at once (dense segments), called, not inlined: their sums may be reassociated
+#: (so that sums across nodes run in vector lanes) and products contracted into fused multiply-adds
+lanes = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False, fastmath={"reassoc", "contract"})
 
 
 @inline
