@@ -1,13 +1,15 @@
-"""The native engine's batch layout: batch-major tapes against batches on the shared tape.
+"""The native engine's schedule and layout: node by node or in segments, on batch-major or shared tapes.
 
-Training runs each batch on a batch-major copy of the dataset-lifted tape
-(:mod:`liftnn.engine.native_batches`): the batch's nodes, runs and edges in one contiguous
-stretch. The alternative is the same batches as lists of nodes of the one shared tape, which
-is what training used before. Both compute the same steps. This script times the two side
-by side in one process, on the same session, weights and batch order. It interleaves them
-(one epoch each, in turn, after one warm-up) and reports medians and interquartile ranges, and
-which layout ``layout="auto"`` (training's choice) takes.
-It also gives forward-only epochs and nanoseconds per lifted node, which is where the time goes.
+Training puts every batch's nodes in level order and runs them in segments
+(:mod:`liftnn.engine.native_dense`): nodes ``act(W · x + b)`` of one class on one level as small
+matrix products across nodes, unweighted sums straight into their values, the rest node by node.
+It runs each batch on a batch-major copy of the dataset-lifted tape
+(:mod:`liftnn.engine.native_batches`) unless the copy would grow the tape too much. This script
+times four variants side by side in one process, on the same session, weights and batch order:
+node by node (``dense_min=None``, tape order) or in segments, each on batch-major copies or on
+the shared tape. It interleaves them (one epoch each, in turn, after one warm-up) and reports
+medians and interquartile ranges, forward-only epochs, nanoseconds per lifted node per step, and
+which variant training takes (``layout="auto"``).
 
     python benchmarks/native_tapes.py                           # gcn, sage, gin; per-sample, 32, full
     python benchmarks/native_tapes.py --models gin --batch-sizes 32 --repeats 9
@@ -27,15 +29,23 @@ import torch
 from liftnn.bench.results import write_results
 from liftnn.bench.table1 import MODELS, _problem, molecules
 from liftnn.engine.native import FORWARD, Batches, run
+from liftnn.engine.native_dense import DENSE, DENSE_MIN, SUMS
 from liftnn.train import TrainConfig
 from liftnn.train.loop import Session
 
+VARIANTS = {"nodes, batch-major": (None, "batch-major"), "nodes, shared": (None, "shared"),
+            "segments, batch-major": (DENSE_MIN, "batch-major"), "segments, shared": (DENSE_MIN, "shared")}
 
-def _layout(session: Session, layout: str) -> Batches:
-    """The session's batches in one layout."""
-    index = session.runner.batches.index
+
+def _variant(session: Session, dense_min: int | None, layout: str) -> Batches:
+    """The session's batches scheduled with ``dense_min`` in one layout."""
+    engine, index = session.runner.engine, session.runner.batches.index
     rows = [index.rows[a:b] for a, b in zip(index.optr[:-1], index.optr[1:], strict=True)]
-    return session.runner.engine.batches(rows, layout)
+    engine.dense_min = dense_min
+    try:
+        return engine.batches(rows, layout)
+    finally:
+        engine.dense_min = DENSE_MIN
 
 
 def _forward_seconds(session: Session, batches: Batches) -> float:
@@ -50,30 +60,35 @@ def measure(model: str, batch_size: int, repeats: int) -> dict:
     problem, _ = _problem(molecules(), model, MODELS[model])
     session = Session(problem, np.arange(problem.num_samples), TrainConfig(lr=0.01, batch_size=batch_size,
                                                                            engine="native"))
-    auto = "shared" if session.runner.batches.arrays is session.runner.engine.arrays else "batch-major"
-    layouts = {name: _layout(session, name) for name in ("batch-major", "shared")}
-    epoch = {k: [] for k in layouts}
-    forward = {k: [] for k in layouts}
+    trained = session.runner.batches
+    auto = "segments, " + ("shared" if trained.arrays is session.runner.engine.arrays else "batch-major")
+    variants = {name: _variant(session, *spec) for name, spec in VARIANTS.items()}
+    epoch = {k: [] for k in variants}
+    forward = {k: [] for k in variants}
     for rep in range(repeats + 1):
-        for name, batches in layouts.items():
+        for name, batches in variants.items():
             session.runner.batches = batches
             t0 = time.perf_counter()
             session.epoch()
             if rep:
                 epoch[name].append(time.perf_counter() - t0)
                 forward[name].append(_forward_seconds(session, batches))
-    nodes = int(layouts["batch-major"].index.nodes.size)
+    session.runner.batches = trained
+    nodes = int(trained.index.nodes.size)
+    kinds = trained.index.skind
+    seg_nodes = np.diff(trained.index.sstart)
 
     def q(ts: list[float]) -> dict:
         q1, med, q3 = np.percentile(ts, [25, 50, 75])
         return {"median": float(med), "q1": float(q1), "q3": float(q3)}
 
+    med = {k: statistics.median(v) for k, v in epoch.items()}
     return {"model": model, "batch_size": batch_size, "nodes_per_epoch": nodes,
-            "tape_nodes": {k: int(v.arrays.kind.size) for k, v in layouts.items()},
+            "growth": nodes / max(int(session.runner.engine.whole.index.nodes.size), 1),
+            "dense_nodes": int(seg_nodes[kinds == DENSE].sum()), "sum_nodes": int(seg_nodes[kinds == SUMS].sum()),
             "epoch_s": {k: q(v) for k, v in epoch.items()}, "forward_s": {k: q(v) for k, v in forward.items()},
-            "speedup": statistics.median(epoch["shared"]) / statistics.median(epoch["batch-major"]),
-            "ns_per_node": {k: statistics.median(v) / nodes * 1e9 for k, v in epoch.items()}, "auto": auto,
-            "growth": nodes / max(int(session.runner.engine.whole.index.nodes.size), 1)}
+            "speedup_vs_nodes": min(med["nodes, batch-major"], med["nodes, shared"]) / med[auto],
+            "ns_per_node": med[auto] / nodes * 1e9, "auto": auto}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,16 +101,17 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     rows = [measure(m, int(b), args.repeats) for m in args.models.split(",") for b in args.batch_sizes.split(",")]
     lines = [f"`{' '.join(['python', *sys.argv])}`: seconds per training epoch (median, q1-q3 of {args.repeats}), "
-             "batch-major tapes against batches on the shared tape, interleaved in one process.", "",
-             "| model | batch | nodes/epoch (x tape) | batch-major s | shared s | speed-up "
-             "| forward s (batch-major / shared) | ns per node per step | auto |", "|---" * 9 + "|"]
+             "node by node or in segments, on batch-major copies or the shared tape, interleaved in one process; "
+             "*speed-up*: training's variant (*auto*) against the better node-by-node one.", "",
+             "| model | batch | nodes/epoch (x tape) | in dense / sum segments | "
+             + " | ".join(f"{k} s" for k in VARIANTS) + " | auto | speed-up | ns per node per step |",
+             "|---" * (7 + len(VARIANTS)) + "|"]
     for r in rows:
-        e, f = r["epoch_s"], r["forward_s"]
+        e = r["epoch_s"]
+        cells = " | ".join(f"{e[k]['median']:.4f} ({e[k]['q1']:.4f}-{e[k]['q3']:.4f})" for k in VARIANTS)
         lines.append(f"| {r['model']} | {r['batch_size'] or 'full'} | {r['nodes_per_epoch']:,} ({r['growth']:.1f}x) "
-                     f"| {e['batch-major']['median']:.4f} ({e['batch-major']['q1']:.4f}-{e['batch-major']['q3']:.4f}) "
-                     f"| {e['shared']['median']:.4f} ({e['shared']['q1']:.4f}-{e['shared']['q3']:.4f}) "
-                     f"| {r['speedup']:.2f}x | {f['batch-major']['median']:.4f} / {f['shared']['median']:.4f} "
-                     f"| {r['ns_per_node']['batch-major']:.0f} | {r['auto']} |")
+                     f"| {r['dense_nodes']:,} / {r['sum_nodes']:,} | {cells} | {r['auto']} "
+                     f"| {r['speedup_vs_nodes']:.2f}x | {r['ns_per_node']:.0f} |")
     text = "\n".join(lines)
     write_results(args.out, "native_tapes", text, rows)
     print(text)

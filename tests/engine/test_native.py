@@ -297,8 +297,10 @@ def test_registered_functions_stay_on_the_torch_engine() -> None:
     assert choose_engine("auto", _problem().graph, 3, "cpu") == "native"
 
 
-def test_auto_engine_takes_torch_for_large_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_engine_takes_torch_above_a_step_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     graph = _problem().graph
+    assert runners.AUTO_NATIVE_MAX_NODES_PER_STEP is None  # measured: native wins every step on the CPU
+    assert choose_engine("auto", graph, 1, "cpu") == "native"  # one step of every node
     monkeypatch.setattr(runners, "AUTO_NATIVE_MAX_NODES_PER_STEP", (graph.num_nodes + 1) // 2)
     assert choose_engine("auto", graph, 1, "cpu") == "torch"  # one step of every node: above the limit
     assert choose_engine("auto", graph, 2, "cpu") == "native"  # two steps of half: at it

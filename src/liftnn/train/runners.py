@@ -24,12 +24,11 @@ from ..graph import Graph
 from .metrics import loss_fn
 
 #: ``engine="auto"`` runs the native engine while the lifted training graph has at most this many nodes per
-#: step (nodes / batches), the torch engine above. Measured side by side on the MDA molecules (``liftnn bench
-#: table1``, columns *native s* and *torch engine s*, benchmarks/results/table1): the native engine wins every
-#: step up to GraphSAGE full batch (~20,000 nodes; 0.012 s against 0.025 s) and GIN mini-batches of 32
-#: (~10,600 nodes per step; 0.29 s against 1.44 s), the torch engine wins GIN full batch (503,000 nodes;
-#: 0.178 s against 0.210 s, and 0.106 s against 0.111 s in an earlier run); the limit sits between them.
-AUTO_NATIVE_MAX_NODES_PER_STEP = 100_000
+#: step (nodes / batches), the torch engine above; ``None``: no limit. Measured side by side on the MDA
+#: molecules (``liftnn bench table1``, columns *native s* and *torch engine s*, benchmarks/results/table1):
+#: with dense segments (:mod:`liftnn.engine.native_dense`) the native engine wins every step measured, up to
+#: the largest, GIN full batch (503,000 nodes), so there is no limit on the CPU
+AUTO_NATIVE_MAX_NODES_PER_STEP: int | None = None
 
 ENGINES = ("auto", "torch", "native")
 
@@ -50,8 +49,8 @@ class Runner(Protocol):
 def choose_engine(engine: str, graph: Graph, num_batches: int, device: str, tasks: int = 1) -> str:
     """``"torch"`` or ``"native"``: the one asked for, or for ``"auto"`` the native engine on the CPU
     when it can run ``graph`` (the lifted training graph) with one target per sample (``tasks == 1``;
-    multi-task targets, NaN-masked, train on torch) and a step is small (at most
-    :data:`AUTO_NATIVE_MAX_NODES_PER_STEP` of its nodes per batch). An explicit ``"native"`` that cannot
+    multi-task targets, NaN-masked, train on torch) and a step is not above
+    :data:`AUTO_NATIVE_MAX_NODES_PER_STEP` nodes (none is, by default). An explicit ``"native"`` that cannot
     run says why."""
     if engine == "torch":
         return "torch"
@@ -66,7 +65,8 @@ def choose_engine(engine: str, graph: Graph, num_batches: int, device: str, task
         return "native"
     if not on_cpu or problem:
         return "torch"
-    return "native" if graph.num_nodes <= AUTO_NATIVE_MAX_NODES_PER_STEP * max(num_batches, 1) else "torch"
+    limit = AUTO_NATIVE_MAX_NODES_PER_STEP
+    return "native" if limit is None or graph.num_nodes <= limit * max(num_batches, 1) else "torch"
 
 
 class TorchRunner:
