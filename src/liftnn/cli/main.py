@@ -102,9 +102,9 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu",
                    help="torch device to train on: cpu (default), cuda, cuda:1, mps; an error if it is absent")
     p.add_argument("--engine", choices=["auto", "torch", "native"], default="auto",
-                   help="native: compiled per-node steps on the CPU (fastest for per-sample and mini-batch "
-                        "training); torch: tensor ops with autograd (any device, registered functions); "
-                        "auto (default): native on the CPU unless one full batch is large; the result says which ran")
+                   help="native: compiled steps on the CPU, whole epochs in one call (fastest in every measured "
+                        "regime); torch: tensor ops with autograd (any device, registered functions, multi-task "
+                        "targets); auto (default): native where it can run, else torch; the result says which ran")
     p.add_argument("--checkpoint", metavar="FILE",
                    help="save the trained model here (checked before training; with --folds, a model trained "
                         "on all samples after cross-validation); load it with `liftnn predict` or liftnn.load")

@@ -1,11 +1,13 @@
-"""The native executor: a compiled per-node interpreter of a :class:`~liftnn.engine.tape.Tape`.
+"""The native executor: compiled steps over a :class:`~liftnn.engine.tape.Tape`.
 
 Small graphs (one lifted molecule is ~50 nodes) cost a torch engine ~100 op
 dispatches per step whatever their size; here a step is plain compiled loops
 (numba, cached on disk), and a whole epoch of steps is one call:
 
-* forward, node by node in tape order: ``m_r = W_r · s_r`` per run,
-  ``a = combine(m)``, ``z = a + b``, ``y = act(z)``;
+* forward, segment by segment in level order (:mod:`liftnn.engine.native_dense`: dense
+  segments as small matrix products across nodes, unweighted sums straight into their
+  values) and otherwise node by node: ``m_r = W_r · s_r`` per run, ``a = combine(m)``,
+  ``z = a + b``, ``y = act(z)``;
 * the loss (MSE, BCE, CE) seeds ``∂L/∂y`` of the batch's outputs;
 * backward in reverse order: ``g = ∂L/∂z = act'(z) ⊙ ∂L/∂y``, then per run
   ``∂L/∂m_r`` from the combine (``c·g`` for sum, ``c·g / Σc`` for mean, ``g`` split
@@ -17,9 +19,9 @@ dispatches per step whatever their size; here a step is plain compiled loops
 Every built-in combine and activation, every weight kind (scalar, elementwise,
 matrix, none, dimension-1 broadcast), biases and multiplicities, in float32 or
 float64; registered functions stay on the torch engine. Training runs on a
-batch-major copy of the tape (:mod:`liftnn.engine.native_batches`); ``z`` is kept
-only for activations whose slope needs it, and a combine's result only for max,
-min, prod and concat.
+batch-major copy of the tape in its schedule's order (:mod:`liftnn.engine.native_batches`);
+``z`` is kept only for activations whose slope needs it, and a combine's result only
+for max, min, prod and concat.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A batch runs every inner node its outputs need (:func:`restrict`). In a dataset-
 those nodes lie scattered, shared with other batches, so a step spent most of its time
 waiting on memory: every node's and edge's record sat on its own cache line. A *batch-major
 tape* (:func:`localise`) copies each batch's nodes, runs and edges into one contiguous stretch,
-in the same order, with children renumbered (the leaves, read only, stay shared at the
+in the order given (the level order of :func:`liftnn.engine.native_dense.schedule`, so that a
+dense segment's values lie side by side), with children renumbered (the leaves, read only, stay shared at the
 front). Batch ``b`` then reads and writes only its own stretch, front to back. A node shared by
 ``k`` batches is stored ``k`` times: the tape grows to the sum of the batches' sizes (for
 mini-batches of a dataset-lifted graph, about the sample-lifted size), and the steps compute
