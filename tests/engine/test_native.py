@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -198,8 +199,17 @@ def _problem(samples: int = 24, seed: int = 0) -> Problem:
 @pytest.mark.parametrize("batch_size", [1, 5, 0])
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 @pytest.mark.parametrize("loss", ["mse", "bce"])
-def test_training_follows_the_torch_engine(batch_size: int, optimizer: str, loss: str) -> None:
+@pytest.mark.parametrize("segments", [False, True])
+def test_training_follows_the_torch_engine(batch_size: int, optimizer: str, loss: str, segments: bool,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step losses and final weights equal the torch engine's; with ``segments``, every class of two or more
+    nodes on a level of a batch runs as a dense segment (these small batches stay below the default)."""
     problem = _problem()
+    if segments:
+        monkeypatch.setattr(runners, "NativeEngine", functools.partial(NativeEngine, dense_min=2))
+        lifted = liftnn.compress(problem.graph, scope="dataset")[0]
+        kinds = NativeEngine(lifted, dict(lifted.shapes), dense_min=2).batches([np.arange(5)]).index.skind
+        assert DENSE in kinds and SUMS not in kinds  # the mean layers run densely
     rows = np.arange(problem.num_samples)
     epochs = 100 if batch_size == 0 else (5 if batch_size == 1 else 25)
     runs = {}
