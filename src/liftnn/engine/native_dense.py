@@ -16,9 +16,11 @@ and, backward, with ``G[:, i] = act'(z_i) ⊙ ∂L/∂y_i``::
 
     ∂L/∂b += Σ_i G[:, i],   ∂L/∂W += G · Xᵀ,   ∂L/∂x_e += (c_e / den_i) · (Wᵀ G)[:, i].
 
-The other nodes run one by one, in *plain segments*. A batch's segments are in level order,
-so running them forward (and in reverse, backward) respects every dependency. The panels
-live in a scratch buffer of ``3 · max_dim · CHUNK`` values (:func:`dense_scratch_size`).
+Unweighted sum and mean nodes (a GIN aggregation, a rule neuron adding a bond fact) run in
+*sum segments*, straight into their values (:func:`sum_forward`, :func:`sum_backward`); the
+other nodes run one by one, in *plain segments*. A batch's segments are in level order, so
+running them forward (and in reverse, backward) respects every dependency. The panels live
+in a scratch buffer of ``3 · max_dim · CHUNK`` values (:func:`dense_scratch_size`).
 """
 
 from __future__ import annotations
