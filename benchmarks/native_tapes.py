@@ -33,19 +33,20 @@ from liftnn.engine.native_dense import DENSE, DENSE_MIN, SUMS
 from liftnn.train import TrainConfig
 from liftnn.train.loop import Session
 
-VARIANTS = {"nodes, batch-major": (None, "batch-major"), "nodes, shared": (None, "shared"),
-            "segments, batch-major": (DENSE_MIN, "batch-major"), "segments, shared": (DENSE_MIN, "shared")}
+VARIANTS = ("nodes, batch-major", "nodes, shared", "segments, batch-major", "segments, shared")
 
 
-def _variant(session: Session, dense_min: int | None, layout: str) -> Batches:
-    """The session's batches scheduled with ``dense_min`` in one layout."""
+def _variant(session: Session, name: str, dense_min: int) -> Batches:
+    """The session's batches in the variant ``name`` (segments from ``dense_min`` nodes)."""
     engine, index = session.runner.engine, session.runner.batches.index
     rows = [index.rows[a:b] for a, b in zip(index.optr[:-1], index.optr[1:], strict=True)]
-    engine.dense_min = dense_min
+    schedule, layout = name.split(", ")
+    kept = engine.dense_min
+    engine.dense_min = dense_min if schedule == "segments" else None
     try:
         return engine.batches(rows, layout)
     finally:
-        engine.dense_min = DENSE_MIN
+        engine.dense_min = kept
 
 
 def _forward_seconds(session: Session, batches: Batches) -> float:
@@ -56,13 +57,14 @@ def _forward_seconds(session: Session, batches: Batches) -> float:
     return time.perf_counter() - t0
 
 
-def measure(model: str, batch_size: int, repeats: int) -> dict:
+def measure(model: str, batch_size: int, repeats: int, dense_min: int) -> dict:
     problem, _ = _problem(molecules(), model, MODELS[model])
     session = Session(problem, np.arange(problem.num_samples), TrainConfig(lr=0.01, batch_size=batch_size,
                                                                            engine="native"))
-    trained = session.runner.batches
+    session.runner.engine.dense_min = dense_min
+    variants = {name: _variant(session, name, dense_min) for name in VARIANTS}
+    trained = session.runner.batches = _variant(session, "segments, auto", dense_min)
     auto = "segments, " + ("shared" if trained.arrays is session.runner.engine.arrays else "batch-major")
-    variants = {name: _variant(session, *spec) for name, spec in VARIANTS.items()}
     epoch = {k: [] for k in variants}
     forward = {k: [] for k in variants}
     for rep in range(repeats + 1):
@@ -88,7 +90,7 @@ def measure(model: str, batch_size: int, repeats: int) -> dict:
             "dense_nodes": int(seg_nodes[kinds == DENSE].sum()), "sum_nodes": int(seg_nodes[kinds == SUMS].sum()),
             "epoch_s": {k: q(v) for k, v in epoch.items()}, "forward_s": {k: q(v) for k, v in forward.items()},
             "speedup_vs_nodes": min(med["nodes, batch-major"], med["nodes, shared"]) / med[auto],
-            "ns_per_node": med[auto] / nodes * 1e9, "auto": auto}
+            "ns_per_node": med[auto] / nodes * 1e9, "auto": auto, "dense_min": dense_min}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,12 +98,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", default="gcn,sage,gin")
     ap.add_argument("--batch-sizes", default="1,32,0", help="0 is full batch")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--dense-min", type=int, default=DENSE_MIN, help="segments: dense from this many nodes of a "
+                    f"class on a level (default {DENSE_MIN}, training's)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "native_tapes")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    rows = [measure(m, int(b), args.repeats) for m in args.models.split(",") for b in args.batch_sizes.split(",")]
+    rows = [measure(m, int(b), args.repeats, args.dense_min) for m in args.models.split(",")
+            for b in args.batch_sizes.split(",")]
     lines = [f"`{' '.join(['python', *sys.argv])}`: seconds per training epoch (median, q1-q3 of {args.repeats}), "
              "node by node or in segments, on batch-major copies or the shared tape, interleaved in one process; "
+             f"segments dense from {args.dense_min} nodes of a class on a level; "
              "*speed-up*: training's variant (*auto*) against the better node-by-node one.", "",
              "| model | batch | nodes/epoch (x tape) | in dense / sum segments | "
              + " | ".join(f"{k} s" for k in VARIANTS) + " | auto | speed-up | ns per node per step |",
