@@ -616,10 +616,9 @@ class NativeEngine:
         n_out, n_lab = t.arrays.out.size, len(t.labels)
         #: one batch of every inner node and output row, node by node in tape order on the tape itself:
         #: evaluation and gradients of the whole graph without a copy
-        nptr = np.array([0, inner.size])
-        self.whole = Batches(t.arrays, BatchSet(nptr, inner, np.array([0, n_out]), np.arange(n_out),
-                                                np.array([0, n_lab]), np.arange(n_lab), np.array([0, 1]), nptr,
-                                                np.full(1, PLAIN)),
+        self.whole = Batches(t.arrays, self._index(np.array([0, inner.size]), inner, np.array([0, n_out]),
+                                                   np.arange(n_out), np.array([0, n_lab]), np.arange(n_lab),
+                                                   scheduled=False),
                              self.work, np.arange(t.arrays.kind.size))
         self._idle = self.optimizer("sgd", 0.0, [False] * n_lab)  # never stepped (outputs, gradients)
 
@@ -678,10 +677,11 @@ class NativeEngine:
         return Batches(arrays, index, self._work(val, buf_size), src)
 
     def _index(self, nptr: np.ndarray, nodes: np.ndarray, optr: np.ndarray, rows: np.ndarray, lptr: np.ndarray,
-               labels: np.ndarray) -> BatchSet:
+               labels: np.ndarray, scheduled: bool = True) -> BatchSet:
         """The batches' nodes (``nodes[nptr[b] : nptr[b + 1]]``, a topological order) scheduled into
-        segments, or one plain segment per batch when :attr:`dense_min` is ``None``."""
-        if self.dense_min is None:
+        segments, or one plain segment per batch in the given order when not ``scheduled`` or when
+        :attr:`dense_min` is ``None``."""
+        if not scheduled or self.dense_min is None:
             nb = nptr.size - 1
             return BatchSet(nptr, nodes, optr, rows, lptr, labels, np.arange(nb + 1), nptr.copy(),
                             np.full(nb, PLAIN))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .native_ops import act_slope, act_value, inline, jit, lanes, needs_pre
+from .native_ops import act_slope, act_value, activate, axpy, inline, jit, lanes, needs_pre
 from .tape import TapeArrays
 
 #: the most nodes one dense segment runs at once (three ``[dim, CHUNK]`` panels stay in the L1 cache)
@@ -318,18 +318,12 @@ def sum_forward(tp, theta, t, wk):
         wide = r_out[r] == d
         for e in range(r_eptr[r], r_eptr[r + 1]):
             c, xo = e_cnt[e], voff[e_child[e]]
-            if not wide:
+            if wide:
+                axpy(c, val, xo, val, vo, d)
+            else:
                 s = c * val[xo]
                 for k in range(d):
                     yv[k] += s
-            elif c == 1.0:
-                xv = val[xo : xo + d]
-                for k in range(d):
-                    yv[k] += xv[k]
-            else:
-                xv = val[xo : xo + d]
-                for k in range(d):
-                    yv[k] += c * xv[k]
     if tp.kind[t] == 2:
         den = tp.denom[t]
         for k in range(d):
@@ -343,8 +337,7 @@ def sum_forward(tp, theta, t, wk):
             pv = wk.pre[vo : vo + d]
             for k in range(d):
                 pv[k] = yv[k]
-        for k in range(d):
-            yv[k] = act_value(code, yv[k])
+        activate(code, val, vo, val, vo, d)  # elementwise, so in place (softmax is never a sum segment)
 
 
 @inline
@@ -383,13 +376,7 @@ def sum_backward(tp, gtheta, t, wk):
             if kinds[ch] == 0:
                 continue
             c, xo = e_cnt[e] * scale, voff[ch]
-            if not wide:
-                gval[xo] += c * total
-            elif c == 1.0:
-                xv = gval[xo : xo + d]
-                for k in range(d):
-                    xv[k] += gv[k]
+            if wide:
+                axpy(c, gval, vo, gval, xo, d)
             else:
-                xv = gval[xo : xo + d]
-                for k in range(d):
-                    xv[k] += c * gv[k]
+                gval[xo] += c * total
