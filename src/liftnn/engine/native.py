@@ -43,6 +43,7 @@ from .native_dense import (
     dense_backward,
     dense_classes,
     dense_forward,
+    dense_save_size,
     dense_scratch_size,
     schedule,
     sum_backward,
@@ -63,8 +64,9 @@ MAX_COPY_GROWTH = 8
 
 class Work(NamedTuple):
     """Buffers of one executor: node values, pre-activations and combine results ``[V]``, run vectors,
-    value gradients ``[V]``, parameter gradients ``[P]``, per-node scratch ``[5 · max_dim]`` and the
-    panels of dense segments (:func:`~liftnn.engine.native_dense.dense_scratch_size`)."""
+    value gradients ``[V]``, parameter gradients ``[P]``, per-node scratch ``[5 · max_dim]``, the
+    panels of dense segments (:func:`~liftnn.engine.native_dense.dense_scratch_size`) and their inputs
+    kept from forward to backward (:func:`~liftnn.engine.native_dense.dense_save_size`)."""
 
     val: np.ndarray
     pre: np.ndarray
@@ -74,6 +76,7 @@ class Work(NamedTuple):
     gtheta: np.ndarray
     scratch: np.ndarray
     dense: np.ndarray
+    xsave: np.ndarray
 
 
 class BatchSet(NamedTuple):
@@ -555,9 +558,10 @@ def run(tp, bs, theta, opt, wk, task):
     for j in range(order.size):
         b = order[j]
         lo, hi = nptr[b], nptr[b + 1]
+        xo = 0  # where the next dense segment keeps its inputs
         for s in range(sptr[b], sptr[b + 1]):
             if skind[s] == DENSE:
-                dense_forward(tp, theta, nodes, sstart[s], sstart[s + 1], wk)
+                xo = dense_forward(tp, theta, nodes, sstart[s], sstart[s + 1], wk, xo)
             elif skind[s] == SUMS:
                 for i in range(sstart[s], sstart[s + 1]):
                     sum_forward(tp, theta, nodes[i], wk)
@@ -582,7 +586,7 @@ def run(tp, bs, theta, opt, wk, task):
                         gval[voff[t] + k] += grad_out[o, k]
         for s in range(sptr[b + 1] - 1, sptr[b] - 1, -1):
             if skind[s] == DENSE:
-                dense_backward(tp, theta, gtheta, nodes, sstart[s], sstart[s + 1], wk)
+                xo = dense_backward(tp, theta, gtheta, nodes, sstart[s], sstart[s + 1], wk, xo)
             elif skind[s] == SUMS:
                 for i in range(sstart[s + 1] - 1, sstart[s] - 1, -1):
                     sum_backward(tp, gtheta, nodes[i], wk)
@@ -599,14 +603,15 @@ def run(tp, bs, theta, opt, wk, task):
 class NativeEngine:
     """A graph compiled for the native executor: evaluation, gradients and whole training epochs.
 
-    ``NativeEngine(graph, shapes, dtype)`` compiles the tape once; parameters are
-    passed as ``{label: array or tensor}`` (:meth:`pack`) or as the flat vector.
+    ``NativeEngine(graph, shapes, dtype)`` compiles the tape once (reading through plain sums read once
+    unless ``inline=False``, :mod:`liftnn.engine.inline`); parameters are passed as
+    ``{label: array or tensor}`` (:meth:`pack`) or as the flat vector.
     """
 
     def __init__(self, graph: Graph, shapes: Mapping[str, Shape], dtype: str | np.dtype = "float64",
-                 dense_min: int | None = DENSE_MIN) -> None:
+                 dense_min: int | None = DENSE_MIN, inline: bool = True) -> None:
         self.graph = graph
-        self.tape: Tape = compile_tape(graph, shapes, np.dtype(dtype))
+        self.tape: Tape = compile_tape(graph, shapes, np.dtype(dtype), inline)
         t = self.tape
         #: a class's nodes on one level of a batch run as a dense segment from this many on (``None``: never)
         self.dense_min = dense_min
@@ -665,8 +670,10 @@ class NativeEngine:
         nptr, nodes, lptr, labels = restrict(self.arrays, optr, flat)
         index = self._index(nptr, nodes, optr, flat, lptr, labels)
         grows = nodes.size > MAX_COPY_GROWTH * max(self.whole.index.nodes.size, 1)
+        saved = dense_save_size(self.arrays, index.nodes, index.sptr, index.sstart, index.skind)
         if layout == "shared" or (layout == "auto" and grows):
-            return self.whole._replace(index=index)
+            work = self.work._replace(xsave=np.zeros(saved, dtype=self.tape.leaves.dtype))
+            return self.whole._replace(index=index, work=work)
         arrays, buf_size, src = localise(self.arrays, self.tape.buf_size, nptr, index.nodes, optr, flat)
         n_leaf = src.size - nodes.size
         leaf_vals = self.work.val[ranges(self.arrays.voff[src[:n_leaf]], self.arrays.dim[src[:n_leaf]])]
@@ -674,7 +681,7 @@ class NativeEngine:
         val[: leaf_vals.size] = leaf_vals
         # the copy keeps the schedule's order, so its segments carry over
         index = index._replace(nodes=np.arange(n_leaf, src.size, dtype=np.int64))
-        return Batches(arrays, index, self._work(val, buf_size), src)
+        return Batches(arrays, index, self._work(val, buf_size, saved), src)
 
     def _index(self, nptr: np.ndarray, nodes: np.ndarray, optr: np.ndarray, rows: np.ndarray, lptr: np.ndarray,
                labels: np.ndarray, scheduled: bool = True) -> BatchSet:
@@ -688,11 +695,11 @@ class NativeEngine:
         order, sptr, sstart, skind = schedule(self.arrays.level, *self.classes, nptr, nodes, self.dense_min)
         return BatchSet(nptr, order, optr, rows, lptr, labels, sptr, sstart, skind)
 
-    def _work(self, val: np.ndarray, buf_size: int) -> Work:
+    def _work(self, val: np.ndarray, buf_size: int, saved: int = 0) -> Work:
         t, f, v = self.tape, val.dtype, val.size
         return Work(val=val, pre=np.zeros(v, f), agg=np.zeros(v, f), buf=np.zeros(buf_size, f), gval=np.zeros(v, f),
                     gtheta=np.zeros(t.num_params, f), scratch=np.zeros(5 * t.max_dim, f),
-                    dense=np.zeros(dense_scratch_size(t.max_dim), f))
+                    dense=np.zeros(dense_scratch_size(t.max_dim), f), xsave=np.zeros(saved, f))
 
     def optimizer(self, name: str, lr: float, learnable: Sequence[bool]) -> Optimizer:
         """Fresh Adam (torch's defaults: betas 0.9, 0.999, eps 1e-8) or SGD state."""

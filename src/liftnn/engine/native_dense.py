@@ -19,8 +19,11 @@ and, backward, with ``G[:, i] = act'(z_i) ⊙ ∂L/∂y_i``::
 Unweighted sum and mean nodes (a GIN aggregation, a rule neuron adding a bond fact) run in
 *sum segments*, straight into their values (:func:`sum_forward`, :func:`sum_backward`); the
 other nodes run one by one, in *plain segments*. A batch's segments are in level order, so
-running them forward (and in reverse, backward) respects every dependency. The panels live
-in a scratch buffer of ``3 · max_dim · CHUNK`` values (:func:`dense_scratch_size`).
+running them forward (and in reverse, backward) respects every dependency. ``Z`` (then ``G``)
+and ``Wᵀ G`` live in a scratch buffer of ``2 · max_dim · CHUNK`` values
+(:func:`dense_scratch_size`); every segment's ``X`` is kept from forward to backward in a buffer
+of ``cols · CHUNK`` values per dense segment of the largest batch (:func:`dense_save_size`), so
+backward reads it as one contiguous panel instead of gathering the inputs again.
 """
 
 from __future__ import annotations
@@ -42,8 +45,20 @@ PLAIN, DENSE, SUMS = 0, 1, 2
 
 
 def dense_scratch_size(max_dim: int) -> int:
-    """The size of the dense scratch buffer for nodes, inputs and weights at most ``max_dim`` wide."""
-    return 3 * max_dim * CHUNK
+    """The size of the dense scratch buffer for nodes and weights at most ``max_dim`` wide."""
+    return 2 * max_dim * CHUNK
+
+
+def dense_save_size(tp: TapeArrays, nodes: np.ndarray, sptr: np.ndarray, sstart: np.ndarray,
+                    skind: np.ndarray) -> int:
+    """The size of the buffer keeping every dense segment's input panel ``X`` (``cols · CHUNK`` values) from
+    forward to backward, for the batch that needs most (segments as :func:`schedule` returns them)."""
+    dense = np.flatnonzero(skind == DENSE)
+    if not dense.size:
+        return 0
+    cols = tp.lt[tp.r_lab[tp.rptr[nodes[sstart[dense]]]], 3]
+    batch = np.searchsorted(sptr, dense, side="right") - 1
+    return int(np.bincount(batch, weights=cols).max()) * CHUNK
 
 
 def dense_classes(tp: TapeArrays) -> tuple[np.ndarray, int]:
@@ -63,10 +78,11 @@ def dense_classes(tp: TapeArrays) -> tuple[np.ndarray, int]:
     cls = np.full(n, -1, dtype=np.int64)
     k = 0
     if dense.any():
-        keys = np.stack([lab[dense], tp.act[dense], tp.bias[dense]], axis=1)
-        distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+        n_lab = tp.l_off.size  # labels and "no bias"
+        key = (lab[dense] * (int(tp.act.max()) + 1) + tp.act[dense]) * n_lab + tp.bias[dense] + 1
+        distinct, inverse = np.unique(key, return_inverse=True)
         cls[dense] = inverse.reshape(-1)
-        k = len(distinct)
+        k = distinct.size
     cls[linear & (weighted == 0)] = k
     return cls, k
 
@@ -126,9 +142,11 @@ def schedule(level, cls, n_dense, nptr, nodes, dense_min):
 
 @inline
 def _panel(ds, k):
-    """Panel ``k`` (0 ``X``, 1 ``Z`` or ``G``, 2 ``Wᵀ G``) of the dense scratch buffer ``ds``."""
-    p = ds.size // 3
+    """Panel ``k`` (0 ``Z`` or ``G``, 1 ``Wᵀ G``) of the dense scratch buffer ``ds``."""
+    p = ds.size // 2
     return ds[k * p : (k + 1) * p]
+
+
 
 
 @inline
@@ -190,16 +208,16 @@ def _axpy1(z, x, wk, c, n):
 
 
 @lanes
-def dense_forward(tp, theta, nodes, lo, hi, wk):
+def dense_forward(tp, theta, nodes, lo, hi, wk, xo):
     """Values of the dense segment ``nodes[lo:hi]``: ``Z = W · X + b``, ``y = act(Z)`` (``z`` kept where the
-    slope needs it)."""
-    val, pre, ds, l_off, voff = wk.val, wk.pre, wk.dense, tp.l_off, tp.voff
+    slope needs it), with ``X`` kept at ``wk.xsave[xo:]``; returns where the next segment keeps its ``X``."""
+    val, pre, l_off, voff = wk.val, wk.pre, tp.l_off, tp.voff
     n = hi - lo
     t0 = nodes[lo]
     lab = tp.r_lab[tp.rptr[t0]]
     off, rows, cols = tp.lt[lab, 0], tp.lt[lab, 2], tp.lt[lab, 3]
     code, b = tp.act[t0], tp.bias[t0]
-    x, z = _panel(ds, 0), _panel(ds, 1)
+    x, z = wk.xsave[xo : xo + cols * CHUNK], _panel(wk.dense, 0)
     for i in range(n):
         _gather(tp, val, nodes[lo + i], x, i, cols)
     for r in range(rows):
@@ -234,22 +252,25 @@ def dense_forward(tp, theta, nodes, lo, hi, wk):
         yv = val[voff[nodes[lo + i]] :]
         for r in range(rows):
             yv[r] = z[r * CHUNK + i]
+    return xo + cols * CHUNK
 
 
 @lanes
-def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk):
-    """Given ``∂L/∂y`` of the dense segment ``nodes[lo:hi]``: the gradients of its weight and bias, added
-    into its inputs' ``∂L/∂y``."""
-    val, pre, gval, ds, l_off = wk.val, wk.pre, wk.gval, wk.dense, tp.l_off
+def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk, xo):
+    """Given ``∂L/∂y`` of the dense segment ``nodes[lo:hi]``, whose ``X`` forward kept just below
+    ``wk.xsave[xo]``: the gradients of its weight and bias, added into its inputs' ``∂L/∂y``; returns where
+    the segment before it kept its ``X``."""
+    val, pre, gval, l_off = wk.val, wk.pre, wk.gval, tp.l_off
     voff, e_child, e_cnt, kinds = tp.voff, tp.e_child, tp.e_cnt, tp.kind
     n = hi - lo
     t0 = nodes[lo]
     lab = tp.r_lab[tp.rptr[t0]]
     off, rows, cols = tp.lt[lab, 0], tp.lt[lab, 2], tp.lt[lab, 3]
     code, b = tp.act[t0], tp.bias[t0]
-    x, g, gx = _panel(ds, 0), _panel(ds, 1), _panel(ds, 2)
+    xo -= cols * CHUNK
+    x, g, gx = wk.xsave[xo : xo + cols * CHUNK], _panel(wk.dense, 0), _panel(wk.dense, 1)
     keep = needs_pre(code)
-    for i in range(n):  # G = act'(z) ⊙ ∂L/∂y, and the inputs again
+    for i in range(n):  # G = act'(z) ⊙ ∂L/∂y
         t = nodes[lo + i]
         vo = voff[t]
         yv, gyv = val[vo : vo + rows], gval[vo : vo + rows]
@@ -266,7 +287,6 @@ def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk):
         else:
             for r in range(rows):
                 g[r * CHUNK + i] = gyv[r] * act_slope(code, yv[r], yv[r])
-        _gather(tp, val, t, x, i, cols)
     if b >= 0:
         boff, wide = l_off[b], l_off[b + 1] - l_off[b] > 1
         for r in range(rows):
@@ -302,6 +322,7 @@ def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk):
             else:
                 for c in range(cols):
                     gv[c] += scale * gx[c * CHUNK + i]
+    return xo
 
 
 

@@ -165,8 +165,6 @@ def node_dimensions(graph: Graph, shapes: Mapping[str, Shape]) -> np.ndarray:
 def prepare(graph: Graph, shapes: Mapping[str, Shape]) -> Prepared:
     """Edges (multiplicities expanded for concat and registered combines), levels, and every node's and
     message's dimension, checked: the first step of :func:`compile_plan` and of the native tape."""
-    """Edges with multiplicities expanded for concat and registered combines, levels and every node's and
-    message's dimension, checked (the first step of both :func:`compile_plan` and the native tape)."""
     g = graph
     labels = g.labels
     for label in labels:

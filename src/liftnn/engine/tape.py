@@ -18,6 +18,9 @@ parameter vector ``theta``: label ``l`` is ``theta[l_off[l] : l_off[l + 1]]`` of
 kind ``0`` scalar, ``1`` elementwise or ``2`` matrix (``rows × cols``, row-major); the
 label table ``lt`` holds (offset, kind, rows, cols) per label.
 
+A plain sum read by one edge of a sum or mean node needs no value of its own: its reader reads its
+inputs instead, and the tape leaves it out (:mod:`liftnn.engine.inline`).
+
 A batch is the ascending list of the inner nodes its outputs need
 (:func:`liftnn.engine.native_batches.restrict`); training copies every batch's
 nodes into a batch-major tape of the same form (:func:`liftnn.engine.native_batches.localise`).
@@ -34,6 +37,7 @@ import numpy as np
 from .._segments import ranges, run_starts
 from ..graph import Graph, get_combine
 from ..graph.topology import first_output
+from .inline import Inlined, inline_sums, mean_denominators
 from .params import Shape
 from .plan import exclusive_segment_cumsum, prepare
 
@@ -109,20 +113,25 @@ class Tape:
         return {lb: theta[off[i] : off[i + 1]].reshape(self.shapes[lb]) for i, lb in enumerate(self.labels)}
 
 
-def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | type = np.float64) -> Tape:
+def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | type = np.float64,
+                 inline: bool = True) -> Tape:
     """Flatten ``graph`` for weights of the given shapes; :class:`NativeUnsupported` names a registered
-    combine or activation (those run on the torch engine only)."""
+    combine or activation (those run on the torch engine only). With ``inline``, parents read through
+    plain sums read once, which the tape then leaves out (:func:`~liftnn.engine.inline.inline_sums`)."""
     g = graph
     dtype = np.dtype(dtype)
     problem = unsupported(g)
     if problem:
         raise NativeUnsupported(problem)
     p = prepare(g, shapes)
+    inlined = inline_sums(g, p) if inline else Inlined(p, np.zeros(g.num_nodes, dtype=bool), mean_denominators(p))
+    p = inlined.prepared
 
     # sample-major topological order: by the first output that needs a node, then by level (a child is
     # needed no later than its parent and sits on a lower level), so one batch's nodes lie together
     order = np.lexsort((p.level, first_output(g)))
-    tix = np.empty_like(order)
+    order = order[~inlined.inlined[order]]
+    tix = np.full(g.num_nodes, -1, dtype=np.int64)
     tix[order] = np.arange(order.size)
     kind = _codes(p.node_kind, KINDS)[order]
     act_of = _codes(np.array(g.activations, dtype=object), ACTIVATIONS)
@@ -157,9 +166,7 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     r_size = np.where(r_lin, np.where((lab[r_first] >= 0) & ~single, r_in, 0), np.where(kind[r_parent] == 6, 0, r_out))
     r_buf = np.cumsum(r_size) - r_size
 
-    mean = kind[parent] == 2
-    totals = np.bincount(parent[mean], weights=count[mean], minlength=order.size)
-    denom = np.where(kind == 2, totals, 1.0).astype(dtype)
+    denom = inlined.denom[order].astype(dtype)
 
     bias = g.node_bias.astype(np.int64)[order]
     l_shapes = [tuple(shapes[lb]) for lb in g.labels]
