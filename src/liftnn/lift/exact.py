@@ -90,7 +90,10 @@ def _merge_level(g: Graph, rep: np.ndarray, sample: np.ndarray, edges: Edges, se
     """Merge equal nodes among the ``alive`` parents of one level's canonical ``edges``
     (``seg``: first edge of each parent). Returns the number of hash collisions."""
     with np.errstate(over="ignore"):
-        edge_hash = hash_columns(edges.child, edges.label, edges.count, rank_in_segment(edges.parent))
+        # label, count and position in one word (wrapping; a rare collision only costs a missed merge)
+        rest = ((edges.label.astype(np.uint64) + np.uint64(1)) ^ (edges.count.astype(np.uint64) << np.uint64(16))
+                ^ (rank_in_segment(edges.parent).astype(np.uint64) << np.uint64(40)))
+        edge_hash = mix64(mix64(edges.child) ^ rest)
         body = np.add.reduceat(edge_hash, seg) if seg.size else edge_hash[:0]
     nedge = np.diff(np.append(seg, edges.parent.size))[alive]
     seg, body = seg[alive], body[alive]
