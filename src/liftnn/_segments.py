@@ -70,3 +70,21 @@ def hash_columns(*columns: np.ndarray) -> np.ndarray:
     for col in columns:
         h = mix64(h ^ mix64(np.asarray(col).astype(np.int64).view(np.uint64)))
     return h
+
+
+def lexsort_ints(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key primary, stable) for non-negative integer keys: one sort of one
+    packed ``int64`` key where the keys' ranges multiply to less than ``2**63``, else ``np.lexsort``."""
+    n = keys[0].shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    packed = np.zeros(n, dtype=np.int64)
+    span = 1.0
+    for k in reversed(keys):
+        top = int(k.max()) + 1
+        span *= top
+        if span >= 2.0**63:
+            return np.lexsort(keys)
+        packed *= top
+        packed += k
+    return np.argsort(packed, kind="stable")

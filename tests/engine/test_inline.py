@@ -12,7 +12,7 @@ from lift.strategies import random_graphs
 from liftnn import Graph, GraphBuilder
 from liftnn.engine.inline import inline_sums
 from liftnn.engine.plan import prepare
-from liftnn.engine.tape import compile_tape
+from liftnn.engine.tape import compile_tape, kind_codes
 
 
 def _graph() -> tuple[Graph, dict, dict[str, int], set[str]]:
@@ -54,7 +54,7 @@ def _graph() -> tuple[Graph, dict, dict[str, int], set[str]]:
 
 def test_plain_sums_read_once_by_sums_and_means_inline() -> None:
     g, shapes, names, inlined = _graph()
-    result = inline_sums(g, prepare(g, shapes))
+    result = inline_sums(g, prepare(g, shapes), kind_codes(g))
     assert {k for k, v in names.items() if result.inlined[v]} == inlined
     p = result.prepared
     # the dense node reads x, y, x (deep's), z, z (mid's) and its own z, all through M
@@ -73,7 +73,7 @@ def test_the_inlined_tape_computes_what_the_graph_does() -> None:
     assert tape.arrays.e_child.size < full.arrays.e_child.size
     assert_same(g, shapes, seed=5)
     lifted = liftnn.compress(g, scope="dataset")[0]  # multiplicities: x twice in deep, z twice in mid
-    result = inline_sums(lifted, prepare(lifted, shapes))
+    result = inline_sums(lifted, prepare(lifted, shapes), kind_codes(lifted))
     dense = result.prepared.parent == np.flatnonzero(result.prepared.node_kind == "mean")[0]
     assert sorted(result.prepared.count[dense].tolist()) == [1, 1, 2, 2]
     assert_same(lifted, shapes, seed=6)

@@ -42,12 +42,16 @@ class Inlined(NamedTuple):
     denom: np.ndarray  # float64[N] a mean node's total input multiplicity before inlining (1 elsewhere)
 
 
-def inline_sums(graph: Graph, p: Prepared) -> Inlined:
-    """Inline every plain sum read by one edge of a sum or mean node (module docstring); vectorised, a
-    few passes along chains of inlined nodes."""
+#: the codes of the sum and mean combines in ``kind`` (:data:`liftnn.engine.tape.KINDS`)
+SUM, MEAN = 1, 2
+
+
+def inline_sums(graph: Graph, p: Prepared, kind: np.ndarray) -> Inlined:
+    """Inline every plain sum read by one edge of a sum or mean node (module docstring); ``kind``:
+    ``int64[N]`` every node's combine code. Vectorised, a few passes along chains of inlined nodes."""
     g, n = graph, p.dim.size
     unweighted = p.lab == p.io.shape[0] - 1  # the last label index is "no weight"
-    denom = mean_denominators(p)
+    denom = mean_denominators(p, kind)
     identity = np.array([a == "identity" for a in g.activations], dtype=bool)[g.node_act] & ~g.is_leaf
     output = np.zeros(n, dtype=bool)
     output[g.output_node] = True
@@ -57,8 +61,8 @@ def inline_sums(graph: Graph, p: Prepared) -> Inlined:
     once = np.bincount(p.child, minlength=n) == 1
     reader[p.child[once[p.child]]] = np.flatnonzero(once[p.child])
     up = np.where(reader >= 0, p.parent[np.maximum(reader, 0)], -1)
-    linear_reader = (reader >= 0) & np.isin(p.node_kind[np.maximum(up, 0)], ("sum", "mean"))
-    cand = ((p.node_kind == "sum") & identity & (g.node_bias < 0) & ~output & (inputs > 0) & ~weighted_in
+    linear_reader = (reader >= 0) & np.isin(kind[np.maximum(up, 0)], (SUM, MEAN))
+    cand = ((kind == SUM) & identity & (g.node_bias < 0) & ~output & (inputs > 0) & ~weighted_in
             & linear_reader)
 
     # broadcast: some input a reader would see through a chain of candidates is 1-wide in a wider node
@@ -101,10 +105,9 @@ def inline_sums(graph: Graph, p: Prepared) -> Inlined:
     return Inlined(prepared, inlined, denom)
 
 
-def mean_denominators(p: Prepared) -> np.ndarray:
+def mean_denominators(p: Prepared, kind: np.ndarray) -> np.ndarray:
     """``float64[N]``: a mean node's total input multiplicity ``Σ_e c_e`` (1 for other nodes)."""
-    n = p.dim.size
-    return np.where(p.node_kind == "mean", np.bincount(p.parent, weights=p.count, minlength=n), 1.0)
+    return np.where(kind == MEAN, np.bincount(p.parent, weights=p.count, minlength=kind.size), 1.0)
 
 
 def _chain_top(nodes: np.ndarray, cand: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

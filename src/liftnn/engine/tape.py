@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._segments import ranges, run_starts
+from .._segments import lexsort_ints, ranges, run_starts
 from ..graph import Graph, get_combine
 from ..graph.topology import first_output
 from .inline import Inlined, inline_sums, mean_denominators
@@ -124,7 +124,11 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     if problem:
         raise NativeUnsupported(problem)
     p = prepare(g, shapes)
-    inlined = inline_sums(g, p) if inline else Inlined(p, np.zeros(g.num_nodes, dtype=bool), mean_denominators(p))
+    kinds = kind_codes(g)
+    if inline:
+        inlined = inline_sums(g, p, kinds)
+    else:
+        inlined = Inlined(p, np.zeros(g.num_nodes, dtype=bool), mean_denominators(p, kinds))
     p = inlined.prepared
 
     # sample-major topological order: by the first output that needs a node, then by level (a child is
@@ -133,7 +137,7 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     order = order[~inlined.inlined[order]]
     tix = np.full(g.num_nodes, -1, dtype=np.int64)
     tix[order] = np.arange(order.size)
-    kind = _codes(p.node_kind, KINDS)[order]
+    kind = kinds[order]
     act_of = _codes(np.array(g.activations, dtype=object), ACTIVATIONS)
     act = np.where(g.is_leaf, 0, act_of[g.node_act] if act_of.size else 0)[order]
     dim = p.dim[order]
@@ -151,7 +155,7 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     col = exclusive_segment_cumsum(p.parent, p.msg_dim)  # concat columns, in argument order
     in_dim = p.dim[p.child]
     linear = np.isin(kind[parent], (1, 2))
-    e_order = np.lexsort((p.pos, np.where(linear, in_dim, 0), np.where(linear, lab, 0), parent))
+    e_order = lexsort_ints((p.pos, np.where(linear, in_dim, 0), np.where(linear, lab + 1, 0), parent))
     parent, child, lab, col, in_dim, linear = (a[e_order] for a in (parent, child, lab, col, in_dim, linear))
     count, msg_dim = p.count[e_order], p.msg_dim[e_order]
     starts = run_starts(parent, lab, in_dim) | ~linear
@@ -184,6 +188,12 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     widest = max(int(dim.max(initial=1)), int(r_in.max(initial=1)), int(r_out.max(initial=1)))
     return Tape(arrays, order.astype(np.int64), leaves, int(r_size.sum()), widest, tuple(g.labels),
                 {lb: s for lb, s in zip(g.labels, l_shapes, strict=True)})
+
+
+def kind_codes(graph: Graph) -> np.ndarray:
+    """``int64[N]`` every node's combine as its code in :data:`KINDS` (0 for a leaf)."""
+    table = np.array([KINDS.index(get_combine(c).kind) for c in graph.combines] + [0], dtype=np.int64)
+    return table[graph.node_combine]  # a leaf (-1) picks the last entry
 
 
 def unsupported(graph: Graph) -> str | None:

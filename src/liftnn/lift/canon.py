@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._segments import run_starts
+from .._segments import lexsort_ints, run_starts
 from ..graph import Graph, get_combine
 
 
@@ -65,13 +65,6 @@ def fold(edges: Edges, rank: np.ndarray, symmetric: np.ndarray, idempotent: np.n
 
 def _canonical_order(p: np.ndarray, c: np.ndarray, lab: np.ndarray, rank: np.ndarray, sym: np.ndarray) -> np.ndarray:
     """The order of edges (sorted by parent) by parent, then by ``(child, label)`` under a symmetric parent
-    and by position under an ordered one: one sort of one integer key where it fits in 63 bits."""
-    if not p.size:
-        return np.zeros(0, dtype=np.int64)
-    labels = int(lab.max()) + 2  # labels -1 .. max
-    inner = np.where(sym, c.astype(np.int64) * labels + lab + 1, rank)
-    span = int(inner.max()) + 1
+    and by position under an ordered one."""
     parent = np.cumsum(run_starts(p)) - 1  # 0, 1, ... over the parents, in order
-    if float(parent[-1] + 1) * span >= 2.0**63:
-        return np.lexsort((rank, np.where(sym, 0, rank), np.where(sym, lab, 0), np.where(sym, c, 0), p))
-    return np.argsort(parent * span + inner)  # equal keys are equal inputs of one multiset: any order
+    return lexsort_ints((rank, np.where(sym, 0, rank), np.where(sym, lab + 1, 0), np.where(sym, c, 0), parent))

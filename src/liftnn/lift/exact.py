@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._segments import hash_columns, mix64, ranges, rank_in_segment, run_starts
+from .._segments import mix64, ranges, rank_in_segment, run_starts
 from ..graph import Graph
 from ..graph.topology import edges_by_level
 from .canon import Edges, fold, function_flags
@@ -32,12 +32,14 @@ from .canon import Edges, fold, function_flags
 @dataclass
 class ExactResult:
     """``rep[i]``: the node that replaces ``i`` (``rep[i] == i`` for kept nodes);
-    ``edges``: canonical inputs of the kept inner nodes."""
+    ``edges``: canonical inputs of the kept inner nodes; ``settled``: no two kept inner nodes hash
+    alike, so a second pass over the result would merge nothing (see :func:`exact_pass`)."""
 
     rep: np.ndarray
     edges: Edges
     pruned: int
     collisions: int
+    settled: bool
 
 
 def exact_pass(g: Graph, scope: str = "sample", prune: bool = True) -> ExactResult:
@@ -51,6 +53,7 @@ def exact_pass(g: Graph, scope: str = "sample", prune: bool = True) -> ExactResu
 
     pos = rank_in_segment(g.edge_parent)
     kept_parts: list[Edges] = []
+    kept_hashes: list[np.ndarray] = []
     pruned = collisions = 0
     for e in edges_by_level(g.levels()[g.edge_parent]):
         raw = Edges(g.edge_parent[e], rep[g.edge_child[e]], g.edge_label[e], g.edge_count[e])
@@ -67,10 +70,15 @@ def exact_pass(g: Graph, scope: str = "sample", prune: bool = True) -> ExactResu
             rep[parents[ident]] = edges.child[seg[ident]]
             alive = ~ident
             pruned += int(ident.sum())
-        collisions += _merge_level(g, rep, sample, edges, seg, alive)
+        clashes, hashes = _merge_level(g, rep, sample, edges, seg, alive)
+        collisions += clashes
+        kept_hashes.append(hashes)
         keep = rep[edges.parent] == edges.parent
         kept_parts.append(edges.take(keep))
-    return ExactResult(rep, Edges.concat(kept_parts), pruned, collisions)
+    every = np.concatenate(kept_hashes) if kept_hashes else np.zeros(0, dtype=np.uint64)
+    every.sort()
+    settled = not np.any(every[1:] == every[:-1])
+    return ExactResult(rep, Edges.concat(kept_parts), pruned, collisions, settled)
 
 
 def _merge_leaves(g: Graph, rep: np.ndarray, sample: np.ndarray) -> None:
@@ -86,9 +94,10 @@ def _merge_leaves(g: Graph, rep: np.ndarray, sample: np.ndarray) -> None:
 
 
 def _merge_level(g: Graph, rep: np.ndarray, sample: np.ndarray, edges: Edges, seg: np.ndarray,
-                 alive: np.ndarray) -> int:
+                 alive: np.ndarray) -> tuple[int, np.ndarray]:
     """Merge equal nodes among the ``alive`` parents of one level's canonical ``edges``
-    (``seg``: first edge of each parent). Returns the number of hash collisions."""
+    (``seg``: first edge of each parent). Returns the number of hash collisions and the hashes of the
+    parents kept."""
     with np.errstate(over="ignore"):
         # label, count and position in one word (wrapping; a rare collision only costs a missed merge)
         rest = ((edges.label.astype(np.uint64) + np.uint64(1)) ^ (edges.count.astype(np.uint64) << np.uint64(16))
@@ -99,16 +108,20 @@ def _merge_level(g: Graph, rep: np.ndarray, sample: np.ndarray, edges: Edges, se
     seg, body = seg[alive], body[alive]
     parents = edges.parent[seg]
     if not parents.size:
-        return 0
+        return 0, np.zeros(0, dtype=np.uint64)
     header = (g.node_combine[parents], g.node_act[parents], g.node_bias[parents], sample[parents], nedge)
-    h = mix64(hash_columns(*header) ^ body)
-    order = np.lexsort((parents, h))
+    with np.errstate(over="ignore"):  # small codes in one word, as the edges' (a collision only costs a merge)
+        word = ((header[0].astype(np.uint64) + np.uint64(1)) ^ (header[1].astype(np.uint64) << np.uint64(12))
+                ^ ((header[2].astype(np.uint64) + np.uint64(1)) << np.uint64(24))
+                ^ (header[4].astype(np.uint64) << np.uint64(44)))
+        h = mix64(mix64(word) ^ mix64(header[3]) ^ body)
+    order = np.argsort(h, kind="stable")  # parents ascend, so equal hashes keep them in order
     first = run_starts(h[order])
     cand = np.empty(parents.size, dtype=np.int64)  # index (into `parents`) of the class's first member
     cand[order] = order[np.maximum.accumulate(np.where(first, np.arange(order.size), 0))]
     i = np.flatnonzero(cand != np.arange(parents.size))
     if not i.size:
-        return 0
+        return 0, h
     j = cand[i]
     same = np.ones(i.size, dtype=bool)
     for col in header:
@@ -123,4 +136,6 @@ def _merge_level(g: Graph, rep: np.ndarray, sample: np.ndarray, edges: Edges, se
         bad = np.add.reduceat(diff.astype(np.int64), np.cumsum(nedge[i[k]]) - nedge[i[k]]) > 0
         same[k[bad]] = False
     rep[parents[i[same]]] = parents[j[same]]
-    return int((~same).sum())
+    kept = np.ones(parents.size, dtype=bool)
+    kept[i[same]] = False
+    return int((~same).sum()), h[kept]

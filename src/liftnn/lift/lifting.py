@@ -149,7 +149,9 @@ def _exact_fixpoint(graph: Graph, scope: str, prune: bool) -> tuple[Graph, np.nd
     node's level below the level it was compared at, and the next pass, on the
     already smaller graph, catches those merges. Iterating makes the result a
     fixpoint, so lifting is idempotent. Merging never changes a level, so a
-    pass that pruned nothing needs no successor.
+    pass that pruned nothing needs no successor; nor does one whose kept nodes
+    all hash differently (``settled``), since nodes the next pass would merge
+    have equal canonical inputs now, and so equal hashes.
     """
     pruned = collisions = 0
     node_map = np.arange(graph.num_nodes, dtype=np.int64)
@@ -161,5 +163,5 @@ def _exact_fixpoint(graph: Graph, scope: str, prune: bool) -> tuple[Graph, np.nd
             return graph, node_map, pruned, collisions
         node_map = _node_map(res.rep)[node_map]
         graph = rebuild(graph, res.rep, res.edges)
-        if not res.pruned:
+        if not res.pruned or res.settled:
             return graph, node_map, pruned, collisions

@@ -98,9 +98,9 @@ def _graph_of(problem: Problem, rows: np.ndarray, lift: bool, scope: str = "data
     rows = np.asarray(rows)
     g = problem.graph
     if rows.size == g.num_outputs and np.array_equal(np.sort(rows), np.arange(rows.size)):
-        g = reorder_outputs(g, rows)  # every sample: every node stays, only the outputs move
-    else:
-        g = select_outputs(g, rows)
+        # every sample: every node stays and only the outputs move, so lift first (on the smaller graph after)
+        return reorder_outputs(compress(g, scope=scope)[0] if lift else g, rows)
+    g = select_outputs(g, rows)
     return compress(g, scope=scope)[0] if lift else g
 
 
