@@ -72,9 +72,10 @@ def hash_columns(*columns: np.ndarray) -> np.ndarray:
     return h
 
 
-def lexsort_ints(keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """``np.lexsort(keys)`` (the last key primary, stable) for non-negative integer keys: one sort of one
-    packed ``int64`` key where the keys' ranges multiply to less than ``2**63``, else ``np.lexsort``."""
+def lexsort_ints(keys: tuple[np.ndarray, ...], stable: bool = True) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key primary) for non-negative integer keys: one sort of one packed
+    ``int64`` key where the keys' ranges multiply to less than ``2**63``, else ``np.lexsort``. With
+    ``stable=False`` elements with equal keys may come in any order (a faster sort)."""
     n = keys[0].shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -87,4 +88,4 @@ def lexsort_ints(keys: tuple[np.ndarray, ...]) -> np.ndarray:
             return np.lexsort(keys)
         packed *= top
         packed += k
-    return np.argsort(packed, kind="stable")
+    return np.argsort(packed, kind="stable" if stable else None)

@@ -155,7 +155,8 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     col = exclusive_segment_cumsum(p.parent, p.msg_dim)  # concat columns, in argument order
     in_dim = p.dim[p.child]
     linear = np.isin(kind[parent], (1, 2))
-    e_order = lexsort_ints((p.pos, np.where(linear, in_dim, 0), np.where(linear, lab + 1, 0), parent))
+    # positions are distinct within a parent, so no two keys tie
+    e_order = lexsort_ints((p.pos, np.where(linear, in_dim, 0), np.where(linear, lab + 1, 0), parent), stable=False)
     parent, child, lab, col, in_dim, linear = (a[e_order] for a in (parent, child, lab, col, in_dim, linear))
     count, msg_dim = p.count[e_order], p.msg_dim[e_order]
     starts = run_starts(parent, lab, in_dim) | ~linear

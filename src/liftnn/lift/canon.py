@@ -67,4 +67,6 @@ def _canonical_order(p: np.ndarray, c: np.ndarray, lab: np.ndarray, rank: np.nda
     """The order of edges (sorted by parent) by parent, then by ``(child, label)`` under a symmetric parent
     and by position under an ordered one."""
     parent = np.cumsum(run_starts(p)) - 1  # 0, 1, ... over the parents, in order
-    return lexsort_ints((rank, np.where(sym, 0, rank), np.where(sym, lab + 1, 0), np.where(sym, c, 0), parent))
+    # keys tie only for equal inputs of one multiset, which fold into one edge whatever their order
+    keys = (np.where(sym, 0, rank), np.where(sym, lab + 1, 0), np.where(sym, c, 0), parent)
+    return lexsort_ints(keys, stable=False)

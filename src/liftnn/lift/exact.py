@@ -115,10 +115,12 @@ def _merge_level(g: Graph, rep: np.ndarray, sample: np.ndarray, edges: Edges, se
                 ^ ((header[2].astype(np.uint64) + np.uint64(1)) << np.uint64(24))
                 ^ (header[4].astype(np.uint64) << np.uint64(44)))
         h = mix64(mix64(word) ^ mix64(header[3]) ^ body)
-    order = np.argsort(h, kind="stable")  # parents ascend, so equal hashes keep them in order
+    order = np.argsort(h)
     first = run_starts(h[order])
-    cand = np.empty(parents.size, dtype=np.int64)  # index (into `parents`) of the class's first member
-    cand[order] = order[np.maximum.accumulate(np.where(first, np.arange(order.size), 0))]
+    # index (into `parents`, which ascend) of each hash class's first member: the lowest of its run
+    lowest = np.minimum.reduceat(order, np.flatnonzero(first)) if order.size else order
+    cand = np.empty(parents.size, dtype=np.int64)
+    cand[order] = lowest[np.cumsum(first) - 1]
     i = np.flatnonzero(cand != np.arange(parents.size))
     if not i.size:
         return 0, h
