@@ -74,22 +74,17 @@ def inline_sums(graph: Graph, p: Prepared, kind: np.ndarray) -> Inlined:
         broadcast[above] = True
         front = above[cand[above]]
     # a candidate inlines unless the top of its chain of candidates is weighted and it broadcasts
-    top = _chain_top(np.flatnonzero(cand), cand, up)
+    nodes = np.flatnonzero(cand)
+    top, _ = _climb(nodes, cand, up, reader, p.count)
     inlined = cand.copy()
-    inlined[top[0]] &= unweighted[reader[top[1]]] | ~broadcast[top[0]]
+    inlined[nodes] &= unweighted[reader[top]] | ~broadcast[nodes]
 
+    # every inlined node's edges move up to the first reader that keeps its value, counts multiplied
     nodes = np.flatnonzero(inlined)
-    mult = p.count[reader[nodes]].astype(np.int64)
-    cur = nodes.copy()
-    while True:  # climb to the first parent that keeps its value, multiplying counts
-        step = inlined[up[cur]]
-        if not step.any():
-            break
-        cur[step] = up[cur[step]]
-        mult[step] *= p.count[reader[cur[step]]]
+    top, mult = _climb(nodes, inlined, up, reader, p.count)
     root, edge = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
     scale = np.ones(n, dtype=np.int64)
-    root[nodes], edge[nodes], scale[nodes] = up[cur], reader[cur], mult
+    root[nodes], edge[nodes], scale[nodes] = up[top], reader[top], mult
 
     keep = ~inlined[p.child]
     via = inlined[p.parent]  # edges of an inlined node move up to its root
@@ -110,12 +105,15 @@ def mean_denominators(p: Prepared, kind: np.ndarray) -> np.ndarray:
     return np.where(kind == MEAN, np.bincount(p.parent, weights=p.count, minlength=kind.size), 1.0)
 
 
-def _chain_top(nodes: np.ndarray, cand: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(nodes, tops)``: for every candidate, the highest candidate above it along readers (itself when
-    its reader is no candidate)."""
-    cur = nodes.copy()
+def _climb(nodes: np.ndarray, along: np.ndarray, up: np.ndarray, reader: np.ndarray, count: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """For every node of ``nodes`` (each in ``along``, so read once): the highest node reached by following
+    readers while they are in ``along``, and the product of the reading edges' counts on the way."""
+    top = nodes.copy()
+    mult = count[reader[nodes]].astype(np.int64)
     while True:
-        step = cand[np.maximum(up[cur], 0)] & (up[cur] >= 0)
+        step = along[up[top]]
         if not step.any():
-            return nodes, cur
-        cur[step] = up[cur[step]]
+            return top, mult
+        top[step] = up[top[step]]
+        mult[step] *= count[reader[top[step]]]

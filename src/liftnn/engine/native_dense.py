@@ -147,8 +147,6 @@ def _panel(ds, k):
     return ds[k * p : (k + 1) * p]
 
 
-
-
 @inline
 def _sum(a, n):
     """``Σ_{i < n} a[i]`` (``n >= 1``; vectorised where sums may be reassociated, see :data:`lanes`)."""
