@@ -1,15 +1,17 @@
 """Topological levels, sample ownership and statistics of a :class:`Graph`.
 
-All passes are frontier-at-a-time (one numpy step per level), never per node.
+Levels are one compiled depth-first pass; the other passes go frontier-at-a-time (one numpy step per
+level), never per node.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numba
 import numpy as np
 
-from .._segments import pointers, ranges, run_starts
+from .._segments import pointers, run_starts
 
 if TYPE_CHECKING:
     from .ir import Graph
@@ -25,43 +27,55 @@ def child_csr(g: Graph) -> tuple[np.ndarray, np.ndarray]:
 
 
 def topological_levels(g: Graph) -> np.ndarray:
-    """Longest-path level of every node (Kahn's algorithm, one frontier per step).
+    """Longest-path level of every node: 0 for a node without inputs, else ``1 + max`` over its inputs.
 
     Raises ``ValueError`` naming the nodes of a cycle if the graph is cyclic.
     """
-    n = g.num_nodes
-    indeg = np.diff(g.edge_ptr).astype(np.int64)
-    order, ptr = child_csr(g)
-    level = np.full(n, -1, dtype=np.int64)
-    frontier = np.flatnonzero(indeg == 0)
-    depth = 0
-    while frontier.size:
-        level[frontier] = depth
-        out = order[ranges(ptr[frontier], ptr[frontier + 1] - ptr[frontier])]
-        parents, dec = np.unique(g.edge_parent[out], return_counts=True)
-        indeg[parents] -= dec
-        frontier = parents[indeg[parents] == 0]
-        depth += 1
-    if np.any(level < 0):
-        cycle = _find_cycle(g, level < 0)
-        err = ValueError(f"the graph has a cycle through nodes {cycle}")
-        err.nodes = cycle  # for callers that map node ids back to their source
+    level, cycle = _levels(g.edge_ptr, g.edge_child)
+    if cycle.size:
+        nodes = cycle.tolist()
+        err = ValueError(f"the graph has a cycle through nodes {nodes}")
+        err.nodes = nodes  # for callers that map node ids back to their source
         raise err
     return level
 
 
-def _find_cycle(g: Graph, remaining: np.ndarray) -> list[int]:
-    """Walk inputs among the unresolved nodes until one repeats (error path only)."""
-    ptr = g.edge_ptr
-    node = int(np.flatnonzero(remaining)[0])
-    seen: dict[int, int] = {}
-    path: list[int] = []
-    while node not in seen:
-        seen[node] = len(path)
-        path.append(node)
-        kids = g.edge_child[ptr[node] : ptr[node + 1]]
-        node = int(kids[remaining[kids]][0])
-    return path[seen[node] :]
+@numba.njit(cache=True, nogil=True)
+def _levels(ptr: np.ndarray, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Depth-first over inputs with an explicit stack (a node is finished once its inputs are):
+    ``(level[N], cycle)``, where ``cycle`` lists the nodes of a cycle, each reading the next and the
+    last reading the first, or is empty (and then every level is set)."""
+    n = ptr.size - 1
+    level = np.full(n, -1, dtype=np.int64)
+    on_path = np.zeros(n, dtype=np.bool_)
+    stack = np.empty(n, dtype=np.int64)
+    cursor = np.empty(n, dtype=np.int64)  # the next input edge to follow, per node on the path
+    for root in range(n):
+        if level[root] >= 0:
+            continue
+        top = 0
+        stack[0], cursor[root], on_path[root] = root, ptr[root], True
+        while top >= 0:
+            v = stack[top]
+            e = cursor[v]
+            if e < ptr[v + 1]:
+                cursor[v] = e + 1
+                c = child[e]
+                if on_path[c]:
+                    at = top
+                    while stack[at] != c:
+                        at -= 1
+                    return level, stack[at : top + 1].copy()
+                if level[c] < 0:
+                    top += 1
+                    stack[top], cursor[c], on_path[c] = c, ptr[c], True
+                continue
+            deepest = -1
+            for f in range(ptr[v], ptr[v + 1]):
+                deepest = max(deepest, level[child[f]])
+            level[v], on_path[v] = deepest + 1, False
+            top -= 1
+    return level, np.zeros(0, dtype=np.int64)
 
 
 def edges_by_level(edge_level: np.ndarray, top_down: bool = False) -> list[np.ndarray]:

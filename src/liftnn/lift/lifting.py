@@ -1,4 +1,4 @@
-"""``compress``: exact passes to a fixpoint, then (value method) one value pass and exact passes again.
+"""``compress``: one exact pass, then (value method) one value pass and one exact pass again.
 
 Every pass maps old nodes to their representatives (``rep``); rebuilding keeps the
 representatives, renumbered in order, so a pass is the node map
@@ -73,7 +73,7 @@ def compress(
     if method == "value" and not 1 <= digits <= 17:
         raise ValueError(f"digits must lie in 1..17, got {digits!r}")
     t0 = time.perf_counter()
-    lifted, node_map, pruned, collisions = _exact_fixpoint(graph, scope, prune)
+    lifted, node_map, pruned, collisions = _exact(graph, scope, prune)
     clash_pairs = np.zeros((0, 2), dtype=np.int64)
     assumed: dict[str, Shape] = {}
     if method == "value":
@@ -83,7 +83,7 @@ def compress(
         if clash_pairs.size:
             warnings.warn(_clash_message(clash_pairs), ValueClashWarning, stacklevel=2)
         step = _node_map(res.rep)
-        lifted, more_map, more, more_coll = _exact_fixpoint(rebuild(lifted, res.rep, res.edges), scope, prune)
+        lifted, more_map, more, more_coll = _exact(rebuild(lifted, res.rep, res.edges), scope, prune)
         node_map, pruned, collisions = more_map[step[node_map]], pruned + more, collisions + more_coll
         lifted = replace(lifted, shapes={**lifted.shapes, **assumed}, _cache={})
     report = Report(
@@ -141,27 +141,10 @@ def _clash_message(pairs: np.ndarray) -> str:
     )
 
 
-def _exact_fixpoint(graph: Graph, scope: str, prune: bool) -> tuple[Graph, np.ndarray, int, int]:
-    """Exact passes until nothing changes; returns the graph, the composed node map, pruned and collisions.
-
-    One pass merges everything whose equivalence shows at its own topological
-    level; pruning an identity (or folding ``max(a, a)`` into one) can lower a
-    node's level below the level it was compared at, and the next pass, on the
-    already smaller graph, catches those merges. Iterating makes the result a
-    fixpoint, so lifting is idempotent. Merging never changes a level, so a
-    pass that pruned nothing needs no successor; nor does one whose kept nodes
-    all hash differently (``settled``), since nodes the next pass would merge
-    have equal canonical inputs now, and so equal hashes.
-    """
-    pruned = collisions = 0
-    node_map = np.arange(graph.num_nodes, dtype=np.int64)
-    while True:
-        res = exact_pass(graph, scope, prune)
-        pruned += res.pruned
-        collisions += res.collisions
-        if np.array_equal(res.rep, np.arange(graph.num_nodes)) and res.edges.parent.size == graph.num_edges:
-            return graph, node_map, pruned, collisions
-        node_map = _node_map(res.rep)[node_map]
-        graph = rebuild(graph, res.rep, res.edges)
-        if not res.pruned or res.settled:
-            return graph, node_map, pruned, collisions
+def _exact(graph: Graph, scope: str, prune: bool) -> tuple[Graph, np.ndarray, int, int]:
+    """One exact pass (a fixpoint: see :mod:`liftnn.lift.exact`), so lifting is idempotent; returns the
+    graph, the node map, pruned and collisions. A pass that merges and folds nothing returns ``graph``."""
+    res = exact_pass(graph, scope, prune)
+    if np.array_equal(res.rep, np.arange(graph.num_nodes)) and res.edges.parent.size == graph.num_edges:
+        return graph, np.arange(graph.num_nodes, dtype=np.int64), res.pruned, res.collisions
+    return rebuild(graph, res.rep, res.edges), _node_map(res.rep), res.pruned, res.collisions
