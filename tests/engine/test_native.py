@@ -65,6 +65,21 @@ def assert_same(g: Graph, shapes: dict, seed: int, dtype: str = "float64", rtol:
             np.testing.assert_allclose(y, y_ref, rtol=rtol, atol=atol, equal_nan=True)
 
 
+def test_batches_stay_right_after_exact_lifting_sorted_in_the_same_process() -> None:
+    """Exact lifting sorts long input lists in compiled code; a batch's restriction (also a compiled sort)
+    must still list the batch's nodes. Regression: numba's ``np.argsort`` compiled into the lifting's
+    cached module made the executor's cached ``np.sort`` return wrong nodes, so a sigmoid node feeding
+    the output was never computed."""
+    b = GraphBuilder()
+    xs = [b.input(float(i % 5)) for i in range(40)]
+    b.output(b.node([(x, "w") for x in xs]))
+    liftnn.compress(b.build(), prune=False)  # a 40-input sum: the long-list sort
+    b = GraphBuilder()
+    hidden = b.node([b.input(0.0)], act="sigmoid")
+    b.output(b.node([(hidden, "s")], bias="c"))
+    assert_same(b.build(), {"s": (), "c": ()}, seed=0)
+
+
 def _out_dim(g: Graph, shapes: dict) -> int:
     from liftnn.engine.plan import node_dimensions
 

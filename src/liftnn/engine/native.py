@@ -642,6 +642,11 @@ class NativeEngine:
         self._run(theta, at, self._task(FORWARD, np.arange(at.index.nptr.size - 1)))
         return self._read_outputs(at)
 
+    def warm(self, theta: np.ndarray, batches: Batches) -> None:
+        """Compile the executor (or load it from the disk cache) by running the first of ``batches`` forward."""
+        if batches.index.nptr.size > 1:
+            self._run(theta, batches, self._task(FORWARD, np.zeros(1, dtype=np.int64)))
+
     def gradients(self, theta: np.ndarray, grad_out: np.ndarray, batches: Batches | None = None
                   ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Outputs ``y[O, d]`` and ``∂/∂W Σ grad_out ⊙ y`` per label; on ``batches`` when given (then of one

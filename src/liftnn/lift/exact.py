@@ -114,18 +114,46 @@ def _mix(z):
 
 @_jit
 def _sort_segment(key, count, n):
-    """Sort ``key[:n]`` ascending, carrying ``count`` along (insertion sort for short segments)."""
-    if n <= _INSERTION:
-        for i in range(1, n):
-            k, c = key[i], count[i]
-            j = i - 1
-            while j >= 0 and key[j] > k:
-                key[j + 1], count[j + 1] = key[j], count[j]
-                j -= 1
-            key[j + 1], count[j + 1] = k, c
-    else:
-        order = np.argsort(key[:n])
-        key[:n], count[:n] = key[order], count[order]
+    """Sort ``key[:n]`` ascending, carrying ``count`` along: insertion sort for short segments, else
+    heapsort. Written out: numba's own ``np.argsort``, compiled into this cached module, corrupted the
+    cached ``np.sort`` of the executor's modules in the same process."""
+    if n > _INSERTION:
+        _heapsort(key, count, n)
+        return
+    for i in range(1, n):
+        k, c = key[i], count[i]
+        j = i - 1
+        while j >= 0 and key[j] > k:
+            key[j + 1], count[j + 1] = key[j], count[j]
+            j -= 1
+        key[j + 1], count[j + 1] = k, c
+
+
+@_jit
+def _heapsort(key, other, n):
+    """Sort ``key[:n]`` ascending in place, permuting ``other[:n]`` alongside (no allocation)."""
+    for root in range(n // 2 - 1, -1, -1):
+        _sift(key, other, root, n)
+    for end in range(n - 1, 0, -1):
+        key[0], key[end] = key[end], key[0]
+        other[0], other[end] = other[end], other[0]
+        _sift(key, other, 0, end)
+
+
+@_jit
+def _sift(key, other, root, n):
+    """Restore the max-heap ``key[:n]`` below ``root``."""
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and key[child + 1] > key[child]:
+            child += 1
+        if key[root] >= key[child]:
+            return
+        key[root], key[child] = key[child], key[root]
+        other[root], other[child] = other[child], other[root]
+        root = child
 
 
 @_jit
@@ -193,8 +221,10 @@ def _classes(order, ptr, child, label, count, combine, act, bias, sample, combin
             continue
         buf[at], buf[at + 1], buf[at + 2] = m, _pair(combine[v], act[v]), _pair(bias[v], sample[v])
         h = np.uint64(0)
-        for i in range(at, cursor):
-            h = _mix(h ^ np.uint64(buf[i]))
+        for i in range(at, cursor):  # multiply-rotate per word, one full mix at the end
+            h = (h ^ np.uint64(buf[i])) * np.uint64(0x9E3779B97F4A7C15)
+            h = (h << np.uint64(26)) | (h >> np.uint64(38))
+        h = _mix(h)
         slot = h & np.uint64(cap - 1)
         while True:
             w = table[3 * slot + 1]
@@ -258,7 +288,7 @@ def _kept_edges(kept, rep, low, start, buf, symmetric, span):
     child = np.empty(total, dtype=np.int64)
     label = np.empty(total, dtype=np.int32)
     count = np.empty(total, dtype=np.int64)
-    key = np.empty(0, dtype=np.int64)
+    key, perm = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     at = 0
     for j in range(kept.size):
         b = start[rep[kept[j]]]
@@ -273,10 +303,11 @@ def _kept_edges(kept, rep, low, start, buf, symmetric, span):
                 ordered = False
         if symmetric[j] and not ordered:
             if key.size < m:
-                key = np.empty(m, dtype=np.int64)
+                key, perm = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
             for i in range(m):
-                key[i] = child[at + i] * span + label[at + i] + 1
-            order = np.argsort(key[:m]) + at
+                key[i], perm[i] = child[at + i] * span + label[at + i] + 1, at + i
+            _heapsort(key, perm, m)
+            order = perm[:m].copy()
             child[at : at + m], label[at : at + m], count[at : at + m] = child[order], label[order], count[order]
         at += m
     return parent, child, label, count

@@ -114,7 +114,7 @@ class NativeRunner:
         learnable = [self.requires_grad.get(lb, True) for lb in self.engine.tape.labels]
         self.opt = self.engine.optimizer(optimizer, lr, learnable)
         self.loss = loss
-        self.engine.outputs(self.theta)  # compile (or load from the disk cache) before the clock starts
+        self.engine.warm(self.theta, self.batches)  # before the clock starts
 
     @property
     def nodes_per_epoch(self) -> int:
