@@ -24,10 +24,22 @@ def _graph() -> tuple[Graph, dict, dict[str, int], set[str]]:
     n["deep"] = b.node([(x, None), (y, None), (x, None)], combine="sum")  # chain: deep -> mid -> a mean's matrix
     n["mid"] = b.node([(n["deep"], None), (z, None), (z, None)], combine="sum")
     n["dense"] = b.node([(n["mid"], "M"), (z, "M")], combine="mean", act="relu")
-    n["bcast"] = b.node([(y, None), (one, None)], combine="sum")  # broadcast: inlines into a sum, not through M
+    n["bcast"] = b.node([(y, None), (one, None)], combine="sum")  # a constant broadcast: inlines into a sum
     n["plain_reader"] = b.node([(n["bcast"], None), (x, None)], combine="sum", act="tanh")
-    n["bcast_w"] = b.node([(z, None), (one, None)], combine="sum")
+    n["bcast_w"] = b.node([(z, None), (one, None)], combine="sum")  # and through M: the run's constant
     n["weighted_reader"] = b.node([(n["bcast_w"], "M")], combine="sum", act="tanh")
+    n["var"] = b.node([(one, "s")], combine="sum")  # a 1-wide node: a variable broadcast
+    n["bcast_var"] = b.node([(z, None), (n["var"], None)], combine="sum")  # inlines into a sum only
+    n["var_reader"] = b.node([(n["bcast_var"], "M")], combine="sum", act="tanh")
+    n["through"] = b.node([(z, None), (one, None), (one, None)], combine="sum")  # z + 2·one, read by two sums
+    n["through_a"] = b.node([(n["through"], "M"), (x, None)], combine="sum", act="tanh")
+    n["through_b"] = b.node([(n["through"], None), (y, None)], combine="mean", act="sigmoid")
+    n["through_max"] = b.node([(y, None), (one, None)], combine="sum")  # read by a max too: stays
+    n["max_reader"] = b.node([(n["through_max"], None), (x, None)], combine="max")
+    n["sum_reader"] = b.node([(n["through_max"], "M")], combine="sum")
+    n["two_vars"] = b.node([(x, None), (z, None), (one, None)], combine="sum")  # two variable inputs, read twice
+    n["two_vars_a"] = b.node([(n["two_vars"], "M")], combine="sum", act="tanh")
+    n["two_vars_b"] = b.node([(n["two_vars"], None)], combine="sum", act="relu")
     n["scaled"] = b.node([(x, None), (z, None)], combine="sum")  # through a scalar weight
     n["scalar_reader"] = b.node([(n["scaled"], "s"), (y, "s")], combine="mean", act="sigmoid")
     n["shared"] = b.node([(x, None), (y, None)], combine="sum")  # read by two edges: stays
@@ -41,7 +53,8 @@ def _graph() -> tuple[Graph, dict, dict[str, int], set[str]]:
     n["mean"] = b.node([(x, None), (z, None)], combine="mean")  # a mean: stays
     n["out"] = b.node([(x, None), (y, None)], combine="sum")  # an output: stays
     n["top"] = b.node([(n[k], "T") for k in ("dense", "plain_reader", "weighted_reader", "scalar_reader",
-                                               "read_twice_a", "read_twice_b", "max")]
+                                               "read_twice_a", "read_twice_b", "max", "var_reader", "through_a",
+                                               "through_b", "max_reader", "sum_reader", "two_vars_a", "two_vars_b")]
                       + [(n[k], None) for k in ("biased", "activated", "weighted_in", "mean")] + [(n["out"], "e")],
                       combine="sum", act="sigmoid")
     b.output(n["top"], 0)
@@ -49,7 +62,7 @@ def _graph() -> tuple[Graph, dict, dict[str, int], set[str]]:
     shapes = {"M": (3, 3), "T": (3, 3), "s": (), "e": (3,), "bv": (3,)}
     for label, shape in shapes.items():
         b.weight(label, shape)
-    return b.build(), shapes, n, {"deep", "mid", "bcast", "scaled"}
+    return b.build(), shapes, n, {"deep", "mid", "bcast", "bcast_w", "scaled", "through"}
 
 
 def test_plain_sums_read_once_by_sums_and_means_inline() -> None:
@@ -64,6 +77,32 @@ def test_plain_sums_read_once_by_sums_and_means_inline() -> None:
     # the mean still divides by its own inputs' multiplicity (2), not by what it reads through ``scaled``
     assert result.denom[names["dense"]] == 2 and result.denom[names["scalar_reader"]] == 2
     assert not np.isin(p.child, [names[k] for k in inlined]).any()
+    # a constant broadcast moves up as a folded edge of the run it joins (3 wide), also through M
+    for reader, want in (("weighted_reader", [(2, False, 1), (3, True, 1)]),
+                         ("through_a", [(0, False, 1), (2, False, 1), (3, True, 1), (3, True, 1)]),
+                         ("through_b", [(1, False, 1), (2, False, 1), (3, True, 1), (3, True, 1)])):
+        e = np.flatnonzero(p.parent == names[reader])
+        got = sorted(zip(p.child[e].tolist(), result.folded[e].tolist(), p.count[e].tolist(), strict=True))
+        assert got == want, reader
+        assert np.all(result.in_dim[e] == 3)
+    # a variable broadcast inlines into a sum, never through a matrix
+    assert not result.inlined[names["bcast_var"]] and result.inlined[names["var"]] is np.False_
+
+
+def test_folded_constants_become_run_constants() -> None:
+    """The tape keeps a folded constant as its run's constant: weighted_reader's run reads z alone and adds
+    0.3 (one's value) to every component before M; through_a's M run reads z and adds 2 · 0.3."""
+    g, shapes, names, _ = _graph()
+    tape = compile_tape(g, shapes)
+    t = tape.arrays
+    tix = {int(v): i for i, v in enumerate(tape.node.tolist())}
+    for reader, const in (("weighted_reader", 0.3), ("through_a", 0.6)):
+        runs = range(t.rptr[tix[names[reader]]], t.rptr[tix[names[reader]] + 1])
+        weighted = [r for r in runs if t.r_lab[r] >= 0]
+        assert len(weighted) == 1
+        r = weighted[0]
+        assert t.r_const[r] == np.float64(const) or abs(t.r_const[r] - const) < 1e-12
+        assert [int(tape.node[c]) for c in t.e_child[t.r_eptr[r] : t.r_eptr[r + 1]]] == [2]
 
 
 def test_the_inlined_tape_computes_what_the_graph_does() -> None:

@@ -237,27 +237,31 @@ def _linear_forward(tp, theta, t, wk):
     """Sum and mean: ``a = Σ_r W_r · Σ_{e in r} c_e x_e`` (divided by ``Σ c`` for mean) into scratch slot
     ``a`` (a linear node's combine result is not kept: its backward pass does not read it)."""
     voff, e_child, e_cnt, lt = tp.voff, tp.e_child, tp.e_cnt, tp.lt
-    r_eptr, r_lab, r_in, r_out, r_buf = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf
+    r_eptr, r_lab, r_in, r_out, r_buf, r_const = tp.r_eptr, tp.r_lab, tp.r_in, tp.r_out, tp.r_buf, tp.r_const
     val, buf, sc = wk.val, wk.buf, wk.scratch
     d = tp.dim[t]
     m, ao = _slot(sc, _M), _slot(sc, _A)
     fill(sc, ao, d, 0.0)
     for r in range(tp.rptr[t], tp.rptr[t + 1]):
-        ni, no, lab = r_in[r], r_out[r], r_lab[r]
+        ni, no, lab, kc = r_in[r], r_out[r], r_lab[r], r_const[r]
         e0, e1 = r_eptr[r], r_eptr[r + 1]
         if lab < 0:  # unweighted: inputs straight into the sum (or into the message when it broadcasts)
             if no == d:
                 for e in range(e0, e1):
                     axpy(e_cnt[e], val, voff[e_child[e]], sc, ao, d)
+                if kc != 0.0:
+                    av = sc[ao : ao + d]
+                    for j in range(d):
+                        av[j] += kc
                 continue
-            fill(sc, m, ni, 0.0)
+            fill(sc, m, ni, kc)
             for e in range(e0, e1):
                 axpy(e_cnt[e], val, voff[e_child[e]], sc, m, ni)
-        elif e1 - e0 == 1 and e_cnt[e0] == 1.0:  # one input: weigh it where it lies
+        elif e1 - e0 == 1 and e_cnt[e0] == 1.0 and kc == 0.0:  # one input: weigh it where it lies
             _apply(lt, theta, lab, val, voff[e_child[e0]], ni, sc, m)
-        else:  # the weighted sum of inputs is kept for the weight's gradient
+        else:  # the weighted sum of inputs (and the run's constant) is kept for the weight's gradient
             bo = r_buf[r]
-            fill(buf, bo, ni, 0.0)
+            fill(buf, bo, ni, kc)
             for e in range(e0, e1):
                 axpy(e_cnt[e], val, voff[e_child[e]], buf, bo, ni)
             _apply(lt, theta, lab, buf, bo, ni, sc, m)
@@ -400,7 +404,7 @@ def _linear_backward(tp, theta, gtheta, t, wk):
         e0, e1 = r_eptr[r], r_eptr[r + 1]
         grad = gm if no == d else gsum
         if lab >= 0:
-            if e1 - e0 == 1 and e_cnt[e0] == 1.0:
+            if e1 - e0 == 1 and e_cnt[e0] == 1.0 and tp.r_const[r] == 0.0:  # weighed where it lay
                 _apply_back(lt, theta, gtheta, lab, val, voff[e_child[e0]], ni, sc, grad)
             else:
                 _apply_back(lt, theta, gtheta, lab, buf, r_buf[r], ni, sc, grad)

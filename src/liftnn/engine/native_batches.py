@@ -104,6 +104,7 @@ def _localise(tp, buf_size, nptr, nodes, optr, rows):
     r_out = np.empty(n_runs, dtype=np.int64)
     r_buf = np.empty(n_runs, dtype=np.int64)
     r_col = np.empty(n_runs, dtype=np.int64)
+    r_const = np.empty(n_runs, dtype=tp.r_const.dtype)
     e_child = np.empty(n_edges, dtype=np.int64)
     e_cnt = np.empty(n_edges, dtype=tp.e_cnt.dtype)
     local = np.zeros(n_tape, dtype=np.int64)
@@ -125,6 +126,7 @@ def _localise(tp, buf_size, nptr, nodes, optr, rows):
                 r_in[n_r] = tp.r_in[r]
                 r_out[n_r] = tp.r_out[r]
                 r_col[n_r] = tp.r_col[r]
+                r_const[n_r] = tp.r_const[r]
                 end = tp.r_buf[r + 1] if r + 1 < tp.r_buf.size else buf_size
                 r_buf[n_r] = size
                 size += end - tp.r_buf[r]
@@ -135,7 +137,7 @@ def _localise(tp, buf_size, nptr, nodes, optr, rows):
                 n_r += 1
                 r_eptr[n_r] = n_e
             rptr[nl + i + 1] = n_r
-    return (kind, act, dim, voff, bias, denom, rptr, r_eptr, r_lab, r_in, r_out, r_buf, r_col, e_child, e_cnt,
+    return (kind, act, dim, voff, bias, denom, rptr, r_eptr, r_lab, r_in, r_out, r_buf, r_col, r_const, e_child, e_cnt,
             tp.l_off, tp.lt, out, level), size, src
 
 

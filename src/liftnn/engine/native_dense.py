@@ -1,8 +1,9 @@
 """Dense segments of the native executor: nodes of one class on one level, run together.
 
 Most of a GNN's arithmetic sits in nodes of one shape, ``y_i = act(W · s_i + b)`` with
-``s_i = (Σ_e c_e x_e) / den_i``: a sum or mean node with one weighted run of a matrix
-``W`` (its *dense class* is the triple (``W``, ``act``, ``b``), :func:`dense_classes`). Run one
+``s_i = (Σ_e c_e x_e + k_i) / den_i`` (``k_i`` the run's folded constant, :mod:`liftnn.engine.inline`):
+a sum or mean node with one weighted run of a matrix ``W`` (its *dense class* is the triple
+(``W``, ``act``, ``b``), :func:`dense_classes`). Run one
 by one, each is a small matrix-vector product wrapped in interpreter work, and a 10-wide
 product does not fill a vector register. Nodes on one topological level do not depend on
 each other, so :func:`schedule` puts a batch's nodes in level order with each class's nodes
@@ -16,7 +17,7 @@ and, backward, with ``G[:, i] = act'(z_i) ⊙ ∂L/∂y_i``::
 
     ∂L/∂b += Σ_i G[:, i],   ∂L/∂W += G · Xᵀ,   ∂L/∂x_e += (c_e / den_i) · (Wᵀ G)[:, i].
 
-Unweighted sum and mean nodes (a GIN aggregation, a rule neuron adding a bond fact) run in
+Unweighted sum and mean nodes (aggregations the tape does not read through) run in
 *sum segments*, straight into their values (:func:`sum_forward`, :func:`sum_backward`); the
 other nodes run one by one, in *plain segments*. A batch's segments are in level order, so
 running them forward (and in reverse, backward) respects every dependency. ``Z`` (then ``G``)
@@ -167,19 +168,22 @@ def _dot(a, b, n):
 
 @inline
 def _gather(tp, val, t, x, i, cols):
-    """Column ``i`` of the panel ``x``: node ``t``'s input ``(Σ_e c_e x_e) / den``."""
+    """Column ``i`` of the panel ``x``: node ``t``'s input ``(Σ_e c_e x_e + k) / den`` (``k``: the run's
+    constant)."""
     voff, e_child, e_cnt = tp.voff, tp.e_child, tp.e_cnt
     r = tp.rptr[t]
     e0, e1 = tp.r_eptr[r], tp.r_eptr[r + 1]
     xo = voff[e_child[e0]]
     xv = val[xo : xo + cols]
     scale = e_cnt[e0] / tp.denom[t]
-    if e1 - e0 == 1 and scale == 1.0:
+    kc = tp.r_const[r]
+    if e1 - e0 == 1 and scale == 1.0 and kc == 0.0:
         for c in range(cols):
             x[c * CHUNK + i] = xv[c]
         return
+    kc /= tp.denom[t]
     for c in range(cols):
-        x[c * CHUNK + i] = scale * xv[c]
+        x[c * CHUNK + i] = scale * xv[c] + kc
     for e in range(e0 + 1, e1):
         scale = e_cnt[e] / tp.denom[t]
         xo = voff[e_child[e]]
@@ -335,6 +339,10 @@ def sum_forward(tp, theta, t, wk):
         yv[k] = 0.0
     for r in range(tp.rptr[t], tp.rptr[t + 1]):
         wide = r_out[r] == d
+        kc = tp.r_const[r]
+        if kc != 0.0:
+            for k in range(d):
+                yv[k] += kc
         for e in range(r_eptr[r], r_eptr[r + 1]):
             c, xo = e_cnt[e], voff[e_child[e]]
             if wide:

@@ -124,7 +124,6 @@ def fill(y, yo, n, c):
         yv[k] = c
 
 
-
 @inline
 def activate(code, z, zo, y, yo, d):
     """``y[yo : yo + d] = act(z[zo : zo + d])``."""

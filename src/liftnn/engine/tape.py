@@ -71,6 +71,7 @@ class TapeArrays(NamedTuple):
     r_out: np.ndarray  # int64[R] message dimension (1 broadcasts into a wider node)
     r_buf: np.ndarray  # int64[R] offset of the run's stored vector (summed input, or message)
     r_col: np.ndarray  # int64[R] first column of the message in a concat node
+    r_const: np.ndarray  # F[R] added to every component of the run's summed input (constants folded by inlining)
     e_child: np.ndarray  # int64[E] tape index of the input
     e_cnt: np.ndarray  # F[E] multiplicity
     l_off: np.ndarray  # int64[L + 1] parameter offsets
@@ -128,7 +129,8 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     if inline:
         inlined = inline_sums(g, p, kinds)
     else:
-        inlined = Inlined(p, np.zeros(g.num_nodes, dtype=bool), mean_denominators(p, kinds))
+        inlined = Inlined(p, np.zeros(g.num_nodes, dtype=bool), mean_denominators(p, kinds), p.dim[p.child],
+                          np.zeros(p.child.size, dtype=bool))
     p = inlined.prepared
 
     # sample-major topological order: by the first output that needs a node, then by level (a child is
@@ -153,13 +155,22 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     parent, child = tix[p.parent], tix[p.child]
     lab = np.where(p.lab >= len(g.labels), -1, p.lab)
     col = exclusive_segment_cumsum(p.parent, p.msg_dim)  # concat columns, in argument order
-    in_dim = p.dim[p.child]
+    in_dim, folded = inlined.in_dim, inlined.folded
     linear = np.isin(kind[parent], (1, 2))
     # positions are distinct within a parent, so no two keys tie
     e_order = lexsort_ints((p.pos, np.where(linear, in_dim, 0), np.where(linear, lab + 1, 0), parent), stable=False)
-    parent, child, lab, col, in_dim, linear = (a[e_order] for a in (parent, child, lab, col, in_dim, linear))
+    parent, child, lab, col, in_dim, linear, folded = (a[e_order] for a in (parent, child, lab, col, in_dim, linear,
+                                                                            folded))
     count, msg_dim = p.count[e_order], p.msg_dim[e_order]
-    starts = run_starts(parent, lab, in_dim) | ~linear
+    # a folded constant leaf becomes its run's constant (every run keeps an input that is no constant)
+    run = np.cumsum(run_starts(parent, lab, in_dim) | ~linear) - 1
+    constant = np.bincount(run[folded], weights=count[folded] * g.values[g.value_ptr[p.child[e_order][folded]]],
+                           minlength=int(run[-1]) + 1 if run.size else 0)
+    parent, child, lab, col, in_dim, linear, count, msg_dim, run = (
+        a[~folded] for a in (parent, child, lab, col, in_dim, linear, count, msg_dim, run))
+    starts = run_starts(run)
+    if np.count_nonzero(starts) != constant.size:
+        raise AssertionError("inlining left a run of folded constants only")  # inline_sums never does
     r_first = np.flatnonzero(starts)
     r_eptr = np.append(r_first, parent.size).astype(np.int64)
     r_parent = parent[r_first]
@@ -167,7 +178,8 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     r_in, r_out, r_lin = in_dim[r_first], msg_dim[r_first], linear[r_first]
     # stored vectors: the summed input of a weighted run with several inputs (for the weight's gradient)
     # and every message of max, min and prod (for ties and products); other runs read values in place
-    single = (np.diff(r_eptr) == 1) & (count[r_first] == 1)
+    r_const = constant[run[r_first]].astype(dtype)
+    single = (np.diff(r_eptr) == 1) & (count[r_first] == 1) & (r_const == 0)
     r_size = np.where(r_lin, np.where((lab[r_first] >= 0) & ~single, r_in, 0), np.where(kind[r_parent] == 6, 0, r_out))
     r_buf = np.cumsum(r_size) - r_size
 
@@ -181,7 +193,7 @@ def compile_tape(graph: Graph, shapes: Mapping[str, Shape], dtype: np.dtype | ty
     arrays = TapeArrays(
         kind=kind.astype(np.int64), act=act.astype(np.int64), dim=dim.astype(np.int64), voff=voff, bias=bias,
         denom=denom, rptr=rptr, r_eptr=r_eptr, r_lab=lab[r_first].astype(np.int64), r_in=r_in.astype(np.int64),
-        r_out=r_out.astype(np.int64), r_buf=r_buf, r_col=col[r_first].astype(np.int64),
+        r_out=r_out.astype(np.int64), r_buf=r_buf, r_col=col[r_first].astype(np.int64), r_const=r_const,
         e_child=child.astype(np.int64), e_cnt=count.astype(dtype),
         l_off=l_off, lt=_label_table(l_off, l_shapes),
         out=tix[g.output_node].astype(np.int64), level=p.level[order].astype(np.int64),
