@@ -67,9 +67,9 @@ def assert_same(g: Graph, shapes: dict, seed: int, dtype: str = "float64", rtol:
 
 def test_batches_stay_right_after_exact_lifting_sorted_in_the_same_process() -> None:
     """Exact lifting sorts long input lists in compiled code; a batch's restriction (also a compiled sort)
-    must still list the batch's nodes. Regression: numba's ``np.argsort`` compiled into the lifting's
-    cached module made the executor's cached ``np.sort`` return wrong nodes, so a sigmoid node feeding
-    the output was never computed."""
+    must still list the batch's nodes. Regression: numba's ``np.argsort``, run in the lifting's cached
+    module, made the executor's cached ``np.sort`` leave nodes unsorted, so a sigmoid node feeding the
+    output was never computed (liftnn's compiled code now sorts with :mod:`liftnn._sorting` only)."""
     b = GraphBuilder()
     xs = [b.input(float(i % 5)) for i in range(40)]
     b.output(b.node([(x, "w") for x in xs]))

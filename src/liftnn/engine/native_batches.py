@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._sorting import sort_ints
 from .native_ops import jit
 from .tape import TapeArrays
 
@@ -70,7 +71,7 @@ def restrict(tp, optr, rows):
                             stamp[c] = b
                             stack[sp] = c
                             sp += 1
-        nodes[start:count] = np.sort(nodes[start:count])
+        sort_ints(nodes[start:count])
         nptr[b + 1] = count
         lptr[b + 1] = lcount
     return nptr, nodes[:count].copy(), lptr, labels[:lcount].copy()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._sorting import sort_ints
 from .native_ops import act_slope, act_value, activate, axpy, inline, jit, lanes, needs_pre
 from .tape import TapeArrays
 
@@ -110,7 +111,7 @@ def schedule(level, cls, n_dense, nptr, nodes, dense_min):
         for i in range(lo, hi):
             t = nodes[i]
             keys[i - lo] = (level[t] * n_cls + cls[t] + 1) * n_tape + t
-        keys.sort()
+        sort_ints(keys)
         i = lo
         while i < hi:
             group = keys[i - lo] // n_tape

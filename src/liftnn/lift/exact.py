@@ -31,6 +31,7 @@ import numba
 import numpy as np
 
 from .._segments import ranges
+from .._sorting import sort_pairs
 from ..graph import Graph, get_combine
 from .canon import Edges
 
@@ -115,10 +116,9 @@ def _mix(z):
 @_jit
 def _sort_segment(key, count, n):
     """Sort ``key[:n]`` ascending, carrying ``count`` along: insertion sort for short segments, else
-    heapsort. Written out: numba's own ``np.argsort``, compiled into this cached module, corrupted the
-    cached ``np.sort`` of the executor's modules in the same process."""
+    :func:`liftnn._sorting.sort_pairs` (never numba's own sorts, see there)."""
     if n > _INSERTION:
-        _heapsort(key, count, n)
+        sort_pairs(key, count, n)
         return
     for i in range(1, n):
         k, c = key[i], count[i]
@@ -127,33 +127,6 @@ def _sort_segment(key, count, n):
             key[j + 1], count[j + 1] = key[j], count[j]
             j -= 1
         key[j + 1], count[j + 1] = k, c
-
-
-@_jit
-def _heapsort(key, other, n):
-    """Sort ``key[:n]`` ascending in place, permuting ``other[:n]`` alongside (no allocation)."""
-    for root in range(n // 2 - 1, -1, -1):
-        _sift(key, other, root, n)
-    for end in range(n - 1, 0, -1):
-        key[0], key[end] = key[end], key[0]
-        other[0], other[end] = other[end], other[0]
-        _sift(key, other, 0, end)
-
-
-@_jit
-def _sift(key, other, root, n):
-    """Restore the max-heap ``key[:n]`` below ``root``."""
-    while True:
-        child = 2 * root + 1
-        if child >= n:
-            return
-        if child + 1 < n and key[child + 1] > key[child]:
-            child += 1
-        if key[root] >= key[child]:
-            return
-        key[root], key[child] = key[child], key[root]
-        other[root], other[child] = other[child], other[root]
-        root = child
 
 
 @_jit
@@ -306,7 +279,7 @@ def _kept_edges(kept, rep, low, start, buf, symmetric, span):
                 key, perm = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
             for i in range(m):
                 key[i], perm[i] = child[at + i] * span + label[at + i] + 1, at + i
-            _heapsort(key, perm, m)
+            sort_pairs(key, perm, m)
             order = perm[:m].copy()
             child[at : at + m], label[at : at + m], count[at : at + m] = child[order], label[order], count[order]
         at += m
