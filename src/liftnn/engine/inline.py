@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._segments import ranges
+from .._segments import pointers, ranges
 from ..graph import Graph
 from .plan import Prepared
 
@@ -63,7 +63,8 @@ def inline_sums(graph: Graph, p: Prepared, kind: np.ndarray) -> Inlined:
     docstring); ``kind``: ``int64[N]`` every node's combine code. Vectorised, a few passes along chains
     of inlined nodes."""
     g, n = graph, p.dim.size
-    unweighted = p.lab == p.io.shape[0] - 1  # the last label index is "no weight"
+    no_weight = p.io.shape[0] - 1  # the last label index
+    unweighted = p.lab == no_weight
     denom = mean_denominators(p, kind)
     identity = np.array([a == "identity" for a in g.activations], dtype=bool)[g.node_act] & ~g.is_leaf
     output = np.zeros(n, dtype=bool)
@@ -118,8 +119,7 @@ def inline_sums(graph: Graph, p: Prepared, kind: np.ndarray) -> Inlined:
     inlined |= through
     moved = _through(moved, through, p, const)
     moved = moved.take(np.argsort(moved.parent, kind="stable"))
-    unweighted_now = moved.lab == p.io.shape[0] - 1
-    msg = np.where(moved.folded & unweighted_now, moved.in_dim, moved.msg)  # a folded edge's run is wide
+    msg = np.where(moved.folded & (moved.lab == no_weight), moved.in_dim, moved.msg)  # a folded edge's run is wide
     prepared = p._replace(child=moved.child, parent=moved.parent, count=moved.count, pos=moved.pos,
                           lab=moved.lab, msg_dim=msg)
     return Inlined(prepared, inlined, denom, moved.in_dim, moved.folded)
@@ -141,21 +141,21 @@ class _Edges(NamedTuple):
 
 def _through(e: _Edges, through: np.ndarray, p: Prepared, const: np.ndarray) -> _Edges:
     """Every edge ``t ← P`` of a pass-through ``P`` replaced by ``P``'s inputs (in ``p``), with ``t``, the edge's
-    label, position and message, and counts multiplied; ``P``'s own edges dropped."""
+    label, position and message (a folded constant's is set by the caller), and counts multiplied; ``P``'s
+    own edges dropped."""
     keep = ~through[e.child] & ~through[e.parent]
     via = np.flatnonzero(through[e.child] & ~through[e.parent])
     if not via.size:
         return e.take(keep)
-    ptr = np.zeros(through.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(p.parent, minlength=through.size), out=ptr[1:])  # p's edges are sorted by parent
+    ptr = pointers(p.parent, through.size)  # p's edges are sorted by parent
     node = e.child[via]
     n_in = ptr[node + 1] - ptr[node]
     src = np.repeat(via, n_in)  # the reading edge of every new edge
     inp = ranges(ptr[node], n_in)  # the pass-through's input edge of every new edge
     folded = const[inp]
     new = _Edges(child=p.child[inp], parent=e.parent[src], count=e.count[src] * p.count[inp], pos=e.pos[src],
-                 lab=e.lab[src], msg=np.where(folded & (e.lab[src] == p.io.shape[0] - 1), 1, e.msg[src]),
-                 in_dim=np.where(folded, p.dim[e.child[src]], p.dim[p.child[inp]]), folded=folded)
+                 lab=e.lab[src], msg=e.msg[src], in_dim=np.where(folded, p.dim[e.child[src]], p.dim[p.child[inp]]),
+                 folded=folded)
     kept = e.take(keep)
     return _Edges(*(np.concatenate([a, b]) for a, b in zip(kept, new, strict=True)))
 

@@ -649,7 +649,7 @@ class NativeEngine:
     def warm(self, theta: np.ndarray, batches: Batches) -> None:
         """Compile the executor (or load it from the disk cache) by running the first of ``batches`` forward."""
         if batches.index.nptr.size > 1:
-            self._run(theta, batches, self._task(FORWARD, np.zeros(1, dtype=np.int64)))
+            self._run(theta, batches, self._task(FORWARD))  # order: the first batch
 
     def gradients(self, theta: np.ndarray, grad_out: np.ndarray, batches: Batches | None = None
                   ) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -11,19 +11,10 @@ from typing import TYPE_CHECKING, Any
 import numba
 import numpy as np
 
-from .._segments import pointers, run_starts
+from .._segments import run_starts
 
 if TYPE_CHECKING:
     from .ir import Graph
-
-
-def child_csr(g: Graph) -> tuple[np.ndarray, np.ndarray]:
-    """Edges sorted by child: ``(order[E], ptr[N + 1])`` so that the edges out of
-    node ``c`` are ``order[ptr[c]:ptr[c + 1]]``."""
-    if "child_csr" not in g._cache:
-        order = np.argsort(g.edge_child, kind="stable")
-        g._cache["child_csr"] = (order, pointers(g.edge_child[order], g.num_nodes))
-    return g._cache["child_csr"]
 
 
 def topological_levels(g: Graph) -> np.ndarray:

@@ -30,13 +30,6 @@ class Edges:
     def take(self, mask: np.ndarray) -> Edges:
         return Edges(self.parent[mask], self.child[mask], self.label[mask], self.count[mask])
 
-    @staticmethod
-    def concat(parts: list[Edges]) -> Edges:
-        if not parts:
-            z = np.zeros(0, np.int64)
-            return Edges(z, z, z.astype(np.int32), z)
-        return Edges(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("parent", "child", "label", "count")))
-
 
 def function_flags(g: Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per node: (symmetric, idempotent, identity-on-one-input) flags of its combine."""

@@ -36,7 +36,6 @@ from ..graph import Graph, get_combine
 from .canon import Edges
 
 _jit = numba.njit(cache=True, nogil=True)
-_INSERTION = 16  # input lists up to this length are sorted by insertion
 
 
 @dataclass
@@ -114,22 +113,6 @@ def _mix(z):
 
 
 @_jit
-def _sort_segment(key, count, n):
-    """Sort ``key[:n]`` ascending, carrying ``count`` along: insertion sort for short segments, else
-    :func:`liftnn._sorting.sort_pairs` (never numba's own sorts, see there)."""
-    if n > _INSERTION:
-        sort_pairs(key, count, n)
-        return
-    for i in range(1, n):
-        k, c = key[i], count[i]
-        j = i - 1
-        while j >= 0 and key[j] > k:
-            key[j + 1], count[j + 1] = key[j], count[j]
-            j -= 1
-        key[j + 1], count[j + 1] = k, c
-
-
-@_jit
 def _pair(a, b):
     """Two ``int32`` values in one ``int64`` word (injective)."""
     return (np.int64(a) << 32) | (np.int64(b) & 0xFFFFFFFF)
@@ -172,7 +155,7 @@ def _classes(order, ptr, child, label, count, combine, act, bias, sample, combin
             for e in range(lo, hi):
                 key[e - lo] = rep[child[e]] * span + label[e] + 1
                 kcount[e - lo] = count[e]
-            _sort_segment(key, kcount, hi - lo)
+            sort_pairs(key, kcount, hi - lo)
             for i in range(hi - lo):
                 if i > 0 and key[i] == key[i - 1]:
                     buf[cursor - 1] += kcount[i]
