@@ -2,7 +2,8 @@
 
 Training puts every batch's nodes in level order and runs them in segments
 (:mod:`liftnn.engine.native_dense`): nodes ``act(W · x + b)`` of one class on one level as small
-matrix products across nodes, unweighted sums straight into their values, the rest node by node.
+matrix products across nodes (two in a row where nothing else reads the first: a chain), unweighted
+sums straight into their values, the rest node by node.
 It runs each batch on a batch-major copy of the dataset-lifted tape
 (:mod:`liftnn.engine.native_batches`) unless the copy would grow the tape too much. This script
 times four variants side by side in one process, on the same session, weights and batch order:
@@ -29,7 +30,7 @@ import torch
 from liftnn.bench.results import write_results
 from liftnn.bench.table1 import MODELS, _problem, molecules
 from liftnn.engine.native import FORWARD, Batches, run
-from liftnn.engine.native_dense import DENSE, DENSE_MIN, SUMS
+from liftnn.engine.native_dense import CHAIN, DENSE, DENSE_MIN, INNER, SUMS
 from liftnn.train import TrainConfig
 from liftnn.train.loop import Session
 
@@ -87,7 +88,9 @@ def measure(model: str, batch_size: int, repeats: int, dense_min: int) -> dict:
     med = {k: statistics.median(v) for k, v in epoch.items()}
     return {"model": model, "batch_size": batch_size, "nodes_per_epoch": nodes,
             "growth": nodes / max(int(session.runner.engine.whole.index.nodes.size), 1),
-            "dense_nodes": int(seg_nodes[kinds == DENSE].sum()), "sum_nodes": int(seg_nodes[kinds == SUMS].sum()),
+            "dense_nodes": int(seg_nodes[np.isin(kinds, (DENSE, CHAIN, INNER))].sum()),
+            "chain_nodes": int(seg_nodes[np.isin(kinds, (CHAIN, INNER))].sum()),
+            "sum_nodes": int(seg_nodes[kinds == SUMS].sum()),
             "epoch_s": {k: q(v) for k, v in epoch.items()}, "forward_s": {k: q(v) for k, v in forward.items()},
             "speedup_vs_nodes": min(med["nodes, batch-major"], med["nodes, shared"]) / med[auto],
             "ns_per_node": med[auto] / nodes * 1e9, "auto": auto, "dense_min": dense_min}

@@ -16,7 +16,8 @@ import liftnn
 from lift.strategies import ORDERED, SYMMETRIC, random_graphs
 from liftnn import Graph, GraphBuilder
 from liftnn.engine.native import NativeEngine
-from liftnn.engine.native_dense import DENSE, SUMS
+from liftnn.engine.native_dense import CHAIN, DENSE, INNER, SUMS
+from liftnn.engine.native_ops import needs_pre
 from liftnn.engine.tape import ACTIVATIONS, KINDS, NativeUnsupported, compile_tape
 from liftnn.graph import activation_names
 from liftnn.train import Problem, TrainConfig, fit, runners
@@ -167,6 +168,51 @@ def test_segments_equal_node_by_node_for_every_activation(act: str) -> None:
     kinds = NativeEngine(g, shapes, "float64", dense_min=2).batches([np.arange(3)], "batch-major").index.skind
     assert DENSE in kinds and SUMS in kinds  # the layers do run as dense segments and as sums
     assert_same(g, shapes, seed=3)
+
+
+def _chain_graph(act: str) -> tuple[Graph, dict, int]:
+    """Two dense layers in a row, ``act₂(B · act(A · Σ c_e x_e / den + a) + b)``: three such chains (sum and
+    mean, multiplicities, a rectangular ``A`` and ``B``), three outer means listing their inner node twice
+    (two edges: no chain), one chain of three layers (only its lower pair runs as a chain), an inner node
+    read by two nodes and one that is an output (neither runs as a chain). Returns the graph, its
+    shapes, and how many chains it holds where ``act``'s slope is a function of its value."""
+    b = GraphBuilder()
+    xs = [b.input(v) for v in ([0.5, 0.25, 0.75], [0.2, 0.9, 0.4], [0.6, 0.1, 0.3])]
+    outer = []
+    for i in range(6):
+        inputs = [(xs[i % 3], "A"), (xs[(i + 1) % 3], "A")] * (1 + i % 2) + [(xs[(i + 2) % 3], "A")]
+        inner = b.node(inputs, combine="mean" if i % 3 == 0 else "sum", act=act, bias="a")
+        outer.append(b.node([(inner, "B")] * (1 + i % 2), combine="mean" if i % 2 else "sum", act="leaky_relu",
+                            bias="b"))
+    low = b.node([(xs[1], "A")], act=act, bias="a")
+    middle = b.node([(low, "C")], act=act)
+    outer.append(b.node([(middle, "B")], act="sigmoid"))
+    shared = b.node([(xs[0], "A"), (xs[2], "A")], act=act)
+    outer += [b.node([(shared, "B")], act="tanh"), b.node([(shared, "B")], act="tanh")]
+    exposed = b.node([(xs[2], "A")], act=act, bias="a")
+    outer.append(b.node([(exposed, "B")], act="tanh"))
+    b.output(b.node([(h, "T") for h in outer[::2]], act="sigmoid"), 0)
+    b.output(b.node([(h, "T") for h in outer[1::2]], act="sigmoid"), 1)
+    b.output(exposed, 2)
+    shapes = {"A": (4, 3), "a": (4,), "B": (2, 4), "b": (), "C": (4, 4), "T": (4, 2)}
+    for label, shape in shapes.items():
+        b.weight(label, shape)
+    return b.build(), shapes, 0 if needs_pre.py_func(ACTIVATIONS.index(act)) else 4
+
+
+@pytest.mark.parametrize("act", [a for a in NATIVE_ACTS if a != "softmax"])
+def test_chains_of_two_dense_layers_run_as_one_segment(act: str) -> None:
+    """A chain's inner values never reach their nodes, so the chain must compute what the two layers
+    compute (outputs and gradients, against torch), in large groups (run as chains) and in small ones
+    (batches of one output row: run layer by layer), on batch-major and shared tapes."""
+    g, shapes, expected = _chain_graph(act)
+    engine = NativeEngine(g, shapes, "float64", dense_min=2)
+    found = engine.classes
+    assert (found.inner >= 0).sum() == expected
+    assert np.array_equal(found.chain >= 0, found.inner >= 0)
+    kinds = engine.batches([np.arange(3)], "batch-major").index.skind
+    assert (CHAIN in kinds and INNER in kinds) == (expected > 0)
+    assert_same(g, shapes, seed=4)
 
 
 def test_every_builtin_combine_and_activation_is_native() -> None:

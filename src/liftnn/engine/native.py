@@ -36,12 +36,13 @@ from .._segments import ranges
 from ..graph import Graph
 from .native_batches import localise, restrict
 from .native_dense import (
+    CHAIN,
     DENSE,
     DENSE_MIN,
     PLAIN,
     SUMS,
+    classes,
     dense_backward,
-    dense_classes,
     dense_forward,
     dense_save_size,
     dense_scratch_size,
@@ -92,7 +93,7 @@ class BatchSet(NamedTuple):
     labels: np.ndarray
     sptr: np.ndarray  # int64[B + 1] segments of batch b: sptr[b] : sptr[b + 1]
     sstart: np.ndarray  # int64[S + 1] nodes of segment s: nodes[sstart[s] : sstart[s + 1]]
-    skind: np.ndarray  # int64[S] how segment s runs: PLAIN, DENSE or SUMS (liftnn.engine.native_dense)
+    skind: np.ndarray  # int64[S] how segment s runs: PLAIN, DENSE, SUMS, CHAIN or INNER (liftnn.engine.native_dense)
 
 
 class Batches(NamedTuple):
@@ -564,12 +565,12 @@ def run(tp, bs, theta, opt, wk, task):
         lo, hi = nptr[b], nptr[b + 1]
         xo = 0  # where the next dense segment keeps its inputs
         for s in range(sptr[b], sptr[b + 1]):
-            if skind[s] == DENSE:
-                xo = dense_forward(tp, theta, nodes, sstart[s], sstart[s + 1], wk, xo)
+            if skind[s] == DENSE or skind[s] == CHAIN:
+                xo = dense_forward(tp, theta, nodes, sstart[s], sstart[s + 1], wk, xo, skind[s] == CHAIN)
             elif skind[s] == SUMS:
                 for i in range(sstart[s], sstart[s + 1]):
                     sum_forward(tp, theta, nodes[i], wk)
-            else:
+            elif skind[s] == PLAIN:
                 for i in range(sstart[s], sstart[s + 1]):
                     _forward_node(tp, theta, nodes[i], wk)
         if mode == FORWARD:
@@ -589,12 +590,12 @@ def run(tp, bs, theta, opt, wk, task):
                     for k in range(dim[t]):
                         gval[voff[t] + k] += grad_out[o, k]
         for s in range(sptr[b + 1] - 1, sptr[b] - 1, -1):
-            if skind[s] == DENSE:
-                xo = dense_backward(tp, theta, gtheta, nodes, sstart[s], sstart[s + 1], wk, xo)
+            if skind[s] == DENSE or skind[s] == CHAIN:
+                xo = dense_backward(tp, theta, gtheta, nodes, sstart[s], sstart[s + 1], wk, xo, skind[s] == CHAIN)
             elif skind[s] == SUMS:
                 for i in range(sstart[s + 1] - 1, sstart[s] - 1, -1):
                     sum_backward(tp, gtheta, nodes[i], wk)
-            else:
+            elif skind[s] == PLAIN:
                 for i in range(sstart[s + 1] - 1, sstart[s] - 1, -1):
                     _backward_node(tp, theta, gtheta, nodes[i], wk)
         if mode == TRAIN:
@@ -619,7 +620,7 @@ class NativeEngine:
         t = self.tape
         #: a class's nodes on one level of a batch run as a dense segment from this many on (``None``: never)
         self.dense_min = dense_min
-        self.classes = dense_classes(t.arrays)
+        self.classes = classes(t.arrays)
         self.work = self._work(t.leaves.copy(), t.buf_size)
         inner = np.flatnonzero(t.arrays.kind != 0).astype(np.int64)
         n_out, n_lab = t.arrays.out.size, len(t.labels)

@@ -17,17 +17,26 @@ and, backward, with ``G[:, i] = act'(z_i) ⊙ ∂L/∂y_i``::
 
     ∂L/∂b += Σ_i G[:, i],   ∂L/∂W += G · Xᵀ,   ∂L/∂x_e += (c_e / den_i) · (Wᵀ G)[:, i].
 
+Two such layers in a row, where nothing else reads the inner one (a GIN layer's MLP,
+:func:`chains`), run as one *chain segment*: ``X₂ = act₁(W₁ · X₁ + b₁)`` stays in a panel, and
+the inner nodes' values are never written, read back, or given a gradient of their own.
+A chain's outer and inner nodes run as such only where the batch has ``dense_min`` of them on
+a level (else each layer runs by itself).
+
 Unweighted sum and mean nodes (aggregations the tape does not read through) run in
 *sum segments*, straight into their values (:func:`sum_forward`, :func:`sum_backward`); the
 other nodes run one by one, in *plain segments*. A batch's segments are in level order, so
 running them forward (and in reverse, backward) respects every dependency. ``Z`` (then ``G``)
 and ``Wᵀ G`` live in a scratch buffer of ``2 · max_dim · CHUNK`` values
 (:func:`dense_scratch_size`); every segment's ``X`` is kept from forward to backward in a buffer
-of ``cols · CHUNK`` values per dense segment of the largest batch (:func:`dense_save_size`), so
-backward reads it as one contiguous panel instead of gathering the inputs again.
+of ``cols · CHUNK`` values per dense segment of the largest batch (a chain's ``X₁`` and ``X₂``,
+:func:`dense_save_size`), so backward reads it as one contiguous panel instead of gathering the
+inputs again.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,8 +51,9 @@ CHUNK = 128
 #: molecule nodes) ran 0.82x the node-by-node schedule and GraphSAGE 0.94x; with 32 they run as node by node,
 #: while GIN mini-batches of 32 (~465 nodes per class and level) and every full batch keep their speed-up
 DENSE_MIN = 32
-#: segment kinds (:func:`schedule`)
-PLAIN, DENSE, SUMS = 0, 1, 2
+#: segment kinds (:func:`schedule`): node by node, dense, unweighted sums, dense two-layer chains, and the chains'
+#: inner nodes (never run on their own)
+PLAIN, DENSE, SUMS, CHAIN, INNER = 0, 1, 2, 3, 4
 
 
 def dense_scratch_size(max_dim: int) -> int:
@@ -53,12 +63,17 @@ def dense_scratch_size(max_dim: int) -> int:
 
 def dense_save_size(tp: TapeArrays, nodes: np.ndarray, sptr: np.ndarray, sstart: np.ndarray,
                     skind: np.ndarray) -> int:
-    """The size of the buffer keeping every dense segment's input panel ``X`` (``cols · CHUNK`` values) from
-    forward to backward, for the batch that needs most (segments as :func:`schedule` returns them)."""
-    dense = np.flatnonzero(skind == DENSE)
+    """The size of the buffer keeping every dense segment's input panel ``X`` (``cols · CHUNK`` values; a
+    chain's two) from forward to backward, for the batch that needs most (segments as :func:`schedule`
+    returns them)."""
+    dense = np.flatnonzero((skind == DENSE) | (skind == CHAIN))
     if not dense.size:
         return 0
-    cols = tp.lt[tp.r_lab[tp.rptr[nodes[sstart[dense]]]], 3]
+    first = nodes[sstart[dense]]
+    cols = tp.lt[tp.r_lab[tp.rptr[first]], 3]
+    chain = skind[dense] == CHAIN  # also the inner node's input panel
+    inner = tp.e_child[tp.r_eptr[tp.rptr[first[chain]]]]
+    cols[chain] += tp.lt[tp.r_lab[tp.rptr[inner]], 3]
     batch = np.searchsorted(sptr, dense, side="right") - 1
     return int(np.bincount(batch, weights=cols).max()) * CHUNK
 
@@ -89,16 +104,76 @@ def dense_classes(tp: TapeArrays) -> tuple[np.ndarray, int]:
     return cls, k
 
 
+class Classes(NamedTuple):
+    """How :func:`schedule` groups a tape's nodes (:func:`classes`)."""
+
+    cls: np.ndarray  # int64[N] dense class 0 <= c < n_dense, n_dense for unweighted sums and means, -1 else
+    n_dense: int
+    chain: np.ndarray  # int64[N] chain class 0 <= f < n_chain of a chain's outer node, -1 else
+    n_chain: int
+    inner: np.ndarray  # int64[N] the inner node of a chain's outer node (its one input), -1 else
+
+
+def chains(tp: TapeArrays, cls: np.ndarray, n_dense: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """Two dense nodes in a row, ``y = act₂(W₂ · act₁(W₁ · s + b₁) + b₂)`` (a GIN layer's MLP): the outer
+    node's one input is the inner node, whole (``c / den = 1``, no constant), and nothing else reads the
+    inner node, which is no output and whose slope is a function of its value (:func:`needs_pre` false).
+    A chain runs as one segment (:func:`dense_forward`): the inner values stay in the segment's panels,
+    never written to their nodes or read back. Nodes are outer or inner, never both (lower levels
+    first). Returns the chain class of every node (``int64[N]``, one per pair of dense classes, ``-1``
+    for the others), the number of chain classes, and every outer node's inner node (``-1`` else)."""
+    n = tp.kind.size
+    dense = (cls >= 0) & (cls < n_dense)
+    r = np.minimum(tp.rptr[:-1], max(tp.r_lab.size - 1, 0))
+    e0 = tp.r_eptr[r] if tp.r_lab.size else np.zeros(n, np.int64)
+    one = dense & (tp.r_eptr[r + 1] - e0 == 1) if tp.r_lab.size else np.zeros(n, bool)
+    child = np.where(one, tp.e_child[np.minimum(e0, max(tp.e_child.size - 1, 0))], 0) if tp.e_child.size else e0
+    readers = np.bincount(tp.e_child, minlength=n)
+    output = np.zeros(n, bool)
+    output[tp.out] = True
+    from_value = ~np.array([needs_pre.py_func(c) for c in range(int(tp.act.max(initial=0)) + 1)])[tp.act]
+    cols = tp.lt[np.maximum(tp.r_lab[r], 0), 3] if tp.r_lab.size else np.zeros(n, np.int64)
+    candidate = (one & dense[child] & (readers[child] == 1) & ~output[child] & from_value[child]
+                 & (tp.dim[child] == cols) & (tp.r_const[r] == 0) & (tp.e_cnt[e0] == tp.denom)) if tp.e_child.size \
+        else one
+    outer = np.zeros(n, bool)
+    for level in np.unique(tp.level[candidate]):  # an inner node already outer stays outer
+        at = candidate & (tp.level == level)
+        outer[at & ~outer[child]] = True
+    chain = np.full(n, -1, dtype=np.int64)
+    inner = np.full(n, -1, dtype=np.int64)
+    if not outer.any():
+        return chain, 0, inner
+    pairs, index = np.unique(cls[child[outer]] * n_dense + cls[outer], return_inverse=True)
+    chain[outer] = index.reshape(-1)
+    inner[outer] = child[outer]
+    return chain, int(pairs.size), inner
+
+
+def classes(tp: TapeArrays) -> Classes:
+    """The dense classes (:func:`dense_classes`) and chains (:func:`chains`) of a tape's nodes."""
+    cls, k = dense_classes(tp)
+    return Classes(cls, k, *chains(tp, cls, k))
+
+
 @jit
-def schedule(level, cls, n_dense, nptr, nodes, dense_min):
+def schedule(level, cls, n_dense, chain, n_chain, inner, nptr, nodes, dense_min):
     """Reorder every batch's nodes ``nodes[nptr[b] : nptr[b + 1]]`` by (level, class, node) and cut each
-    batch into segments (classes from :func:`dense_classes`, ``n_dense`` of them dense). Returns
-    ``(nodes, sptr, sstart, skind)``: batch ``b`` is segments ``sptr[b] : sptr[b + 1]``, segment ``s`` the
-    nodes ``nodes[sstart[s] : sstart[s + 1]]``, of kind ``skind[s]``: :data:`DENSE` (at most
-    :data:`CHUNK` nodes of one dense class and level, where a level holds at least ``dense_min`` of
-    them), :data:`SUMS` (unweighted sum and mean nodes) or :data:`PLAIN`."""
+    batch into segments (classes from :func:`classes`: ``n_dense`` dense ones, ``n_chain`` chains).
+    Returns ``(nodes, sptr, sstart, skind)``: batch ``b`` is segments ``sptr[b] : sptr[b + 1]``,
+    segment ``s`` the nodes ``nodes[sstart[s] : sstart[s + 1]]``, of kind ``skind[s]``:
+
+    * :data:`CHAIN`: at most :data:`CHUNK` outer nodes of one chain class and level, where the batch has
+      at least ``dense_min`` of them; their inner nodes form :data:`INNER` segments, never run (the
+      outer and inner nodes of smaller groups run as the classes they are of by themselves);
+    * :data:`DENSE`: at most :data:`CHUNK` nodes of one dense class and level, where a level holds at
+      least ``dense_min`` of them;
+    * :data:`SUMS`: unweighted sum and mean nodes; :data:`PLAIN`: the others."""
     n_tape = level.size
-    n_cls = n_dense + 2
+    n_cls = n_dense + n_chain + 3  # -1 (plain), dense, sums, chains, inner: from 0 in the keys
+    n_level = level.max() + 1 if n_tape else 1
+    count = np.zeros(n_level * max(n_chain, 1), dtype=np.int64)
+    stamp = np.full(n_tape, -1, dtype=np.int64)  # an inner node of batch b not run: b
     out = np.empty_like(nodes)
     nb = nptr.size - 1
     sptr = np.zeros(nb + 1, dtype=np.int64)
@@ -107,10 +182,27 @@ def schedule(level, cls, n_dense, nptr, nodes, dense_min):
     ns = 0
     for b in range(nb):
         lo, hi = nptr[b], nptr[b + 1]
+        for i in range(lo, hi):  # the size of every group of chains
+            t = nodes[i]
+            if chain[t] >= 0:
+                count[level[t] * n_chain + chain[t]] += 1
+        for i in range(lo, hi):
+            t = nodes[i]
+            if chain[t] >= 0 and count[level[t] * n_chain + chain[t]] >= dense_min:
+                stamp[inner[t]] = b
         keys = np.empty(hi - lo, dtype=np.int64)
         for i in range(lo, hi):
             t = nodes[i]
-            keys[i - lo] = (level[t] * n_cls + cls[t] + 1) * n_tape + t
+            c = cls[t]
+            if stamp[t] == b:
+                c = n_dense + n_chain + 1
+            elif chain[t] >= 0 and count[level[t] * n_chain + chain[t]] >= dense_min:
+                c = n_dense + 1 + chain[t]
+            keys[i - lo] = (level[t] * n_cls + c + 1) * n_tape + t
+        for i in range(lo, hi):
+            t = nodes[i]
+            if chain[t] >= 0:
+                count[level[t] * n_chain + chain[t]] = 0
         sort_ints(keys)
         i = lo
         while i < hi:
@@ -120,7 +212,13 @@ def schedule(level, cls, n_dense, nptr, nodes, dense_min):
                 out[j] = keys[j - lo] % n_tape
                 j += 1
             c = group % n_cls - 1
-            if 0 <= c < n_dense and j - i >= dense_min:
+            if c > n_dense:  # chains, or inner nodes
+                kind = INNER if c == n_dense + n_chain + 1 else CHAIN
+                for a in range(i, j, CHUNK if kind == CHAIN else j - i):
+                    sstart[ns] = a
+                    skind[ns] = kind
+                    ns += 1
+            elif 0 <= c < n_dense and j - i >= dense_min:
                 for a in range(i, j, CHUNK):
                     sstart[ns] = a
                     skind[ns] = DENSE
@@ -210,19 +308,18 @@ def _axpy1(z, x, wk, c, n):
         z[i] += wk * xc[i]
 
 
-@lanes
-def dense_forward(tp, theta, nodes, lo, hi, wk, xo):
-    """Values of the dense segment ``nodes[lo:hi]``: ``Z = W · X + b``, ``y = act(Z)`` (``z`` kept where the
-    slope needs it), with ``X`` kept at ``wk.xsave[xo:]``; returns where the next segment keeps its ``X``."""
-    val, pre, l_off, voff = wk.val, wk.pre, tp.l_off, tp.voff
-    n = hi - lo
-    t0 = nodes[lo]
-    lab = tp.r_lab[tp.rptr[t0]]
+@inline
+def _input(tp, t):
+    """The first input node of node ``t`` (a chain's outer node: its inner node)."""
+    return tp.e_child[tp.r_eptr[tp.rptr[t]]]
+
+
+@inline
+def _affine(tp, theta, lab, b, x, z, n):
+    """``Z = W · X + b``: the ``rows × n`` panel ``z`` from the ``cols × n`` panel ``x``, ``W`` the matrix of
+    label ``lab``, ``b`` a bias label (``-1``: none)."""
+    l_off = tp.l_off
     off, rows, cols = tp.lt[lab, 0], tp.lt[lab, 2], tp.lt[lab, 3]
-    code, b = tp.act[t0], tp.bias[t0]
-    x, z = wk.xsave[xo : xo + cols * CHUNK], _panel(wk.dense, 0)
-    for i in range(n):
-        _gather(tp, val, nodes[lo + i], x, i, cols)
     for r in range(rows):
         zr = z[r * CHUNK : r * CHUNK + n]
         bias = theta[off] * 0.0
@@ -237,11 +334,11 @@ def dense_forward(tp, theta, nodes, lo, hi, wk, xo):
             c += 4
         for c2 in range(c, cols):
             _axpy1(zr, x, theta[wo + c2], c2, n)
-    if needs_pre(code):
-        for i in range(n):
-            pv = pre[voff[nodes[lo + i]] :]
-            for r in range(rows):
-                pv[r] = z[r * CHUNK + i]
+
+
+@inline
+def _act_panel(code, z, rows, n):
+    """``Z = act(Z)`` in place over the ``rows × n`` panel ``z``."""
     if code != 0:
         for r in range(rows):
             zr = z[r * CHUNK : r * CHUNK + n]
@@ -251,6 +348,70 @@ def dense_forward(tp, theta, nodes, lo, hi, wk, xo):
             else:
                 for i in range(n):
                     zr[i] = act_value(code, zr[i])
+
+
+@inline
+def _affine_back(tp, theta, gtheta, lab, b, g, x, gx, n):
+    """Backward through ``Z = W · X + b`` given ``G = ∂L/∂Z`` (panel ``g``) and the input panel ``x``:
+    ``∂L/∂b += Σ_i G[:, i]``, ``∂L/∂W += G · Xᵀ``, and ``∂L/∂X = Wᵀ G`` into the panel ``gx``."""
+    l_off = tp.l_off
+    off, rows, cols = tp.lt[lab, 0], tp.lt[lab, 2], tp.lt[lab, 3]
+    if b >= 0:
+        boff, wide = l_off[b], l_off[b + 1] - l_off[b] > 1
+        for r in range(rows):
+            gtheta[boff + (r if wide else 0)] += _sum(g[r * CHUNK : r * CHUNK + n], n)
+    for r in range(rows):  # ∂L/∂W[r, :] += G[r] · Xᵀ
+        gr = g[r * CHUNK : r * CHUNK + n]
+        gw = gtheta[off + r * cols : off + (r + 1) * cols]
+        for c in range(cols):
+            gw[c] += _dot(gr, x[c * CHUNK : c * CHUNK + n], n)
+    for c in range(cols):  # (Wᵀ G)[c] = Σ_r W[r, c] G[r]
+        gxc = gx[c * CHUNK : c * CHUNK + n]
+        for i in range(n):
+            gxc[i] = 0.0
+        r = 0
+        while r + 4 <= rows:
+            _axpy4(gxc, g, theta, off + r * cols + c, cols, r, n)
+            r += 4
+        for r2 in range(r, rows):
+            _axpy1(gxc, g, theta[off + r2 * cols + c], r2, n)
+
+
+@lanes
+def dense_forward(tp, theta, nodes, lo, hi, wk, xo, chain):
+    """Values of the dense segment ``nodes[lo:hi]``: ``Z = W · X + b``, ``y = act(Z)`` (``z`` kept where the
+    slope needs it), with ``X`` kept at ``wk.xsave[xo:]``; returns where the next segment keeps its ``X``.
+    A ``chain`` segment (:func:`chains`) first forms its outer nodes' input from their inner nodes'
+    inputs ``X₁``: ``X = act₁(W₁ · X₁ + b₁)``, with ``X₁`` kept before ``X``."""
+    val, pre, voff = wk.val, wk.pre, tp.voff
+    n = hi - lo
+    t0 = nodes[lo]
+    lab = tp.r_lab[tp.rptr[t0]]
+    rows, cols = tp.lt[lab, 2], tp.lt[lab, 3]
+    code = tp.act[t0]
+    if chain:
+        m0 = _input(tp, t0)
+        lab1 = tp.r_lab[tp.rptr[m0]]
+        cols1 = tp.lt[lab1, 3]
+        x1 = wk.xsave[xo : xo + cols1 * CHUNK]
+        for i in range(n):
+            _gather(tp, val, _input(tp, nodes[lo + i]), x1, i, cols1)
+        xo += cols1 * CHUNK
+        x = wk.xsave[xo : xo + cols * CHUNK]
+        _affine(tp, theta, lab1, tp.bias[m0], x1, x, n)
+        _act_panel(tp.act[m0], x, cols, n)
+    else:
+        x = wk.xsave[xo : xo + cols * CHUNK]
+        for i in range(n):
+            _gather(tp, val, nodes[lo + i], x, i, cols)
+    z = _panel(wk.dense, 0)
+    _affine(tp, theta, lab, tp.bias[t0], x, z, n)
+    if needs_pre(code):
+        for i in range(n):
+            pv = pre[voff[nodes[lo + i]] :]
+            for r in range(rows):
+                pv[r] = z[r * CHUNK + i]
+    _act_panel(code, z, rows, n)
     for i in range(n):
         yv = val[voff[nodes[lo + i]] :]
         for r in range(rows):
@@ -259,17 +420,18 @@ def dense_forward(tp, theta, nodes, lo, hi, wk, xo):
 
 
 @lanes
-def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk, xo):
+def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk, xo, chain):
     """Given ``∂L/∂y`` of the dense segment ``nodes[lo:hi]``, whose ``X`` forward kept just below
-    ``wk.xsave[xo]``: the gradients of its weight and bias, added into its inputs' ``∂L/∂y``; returns where
-    the segment before it kept its ``X``."""
-    val, pre, gval, l_off = wk.val, wk.pre, wk.gval, tp.l_off
+    ``wk.xsave[xo]``: the gradients of its weight and bias, added into its inputs' ``∂L/∂y`` (a ``chain``
+    segment's: through ``G₁ = act₁'(X) ⊙ (Wᵀ G)`` to ``W₁``, ``b₁`` and its inner nodes' inputs); returns
+    where the segment before it kept its ``X``."""
+    val, pre, gval = wk.val, wk.pre, wk.gval
     voff, e_child, e_cnt, kinds = tp.voff, tp.e_child, tp.e_cnt, tp.kind
     n = hi - lo
     t0 = nodes[lo]
     lab = tp.r_lab[tp.rptr[t0]]
-    off, rows, cols = tp.lt[lab, 0], tp.lt[lab, 2], tp.lt[lab, 3]
-    code, b = tp.act[t0], tp.bias[t0]
+    rows, cols = tp.lt[lab, 2], tp.lt[lab, 3]
+    code = tp.act[t0]
     xo -= cols * CHUNK
     x, g, gx = wk.xsave[xo : xo + cols * CHUNK], _panel(wk.dense, 0), _panel(wk.dense, 1)
     keep = needs_pre(code)
@@ -290,27 +452,28 @@ def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk, xo):
         else:
             for r in range(rows):
                 g[r * CHUNK + i] = gyv[r] * act_slope(code, yv[r], yv[r])
-    if b >= 0:
-        boff, wide = l_off[b], l_off[b + 1] - l_off[b] > 1
-        for r in range(rows):
-            gtheta[boff + (r if wide else 0)] += _sum(g[r * CHUNK : r * CHUNK + n], n)
-    for r in range(rows):  # ∂L/∂W[r, :] += G[r] · Xᵀ
-        gr = g[r * CHUNK : r * CHUNK + n]
-        gw = gtheta[off + r * cols : off + (r + 1) * cols]
+    _affine_back(tp, theta, gtheta, lab, tp.bias[t0], g, x, gx, n)
+    if chain:  # G₁ = act₁'(X) ⊙ (Wᵀ G), X = act₁(Z₁) the inner nodes' values
+        m0 = _input(tp, t0)
+        lab1, code1 = tp.r_lab[tp.rptr[m0]], tp.act[m0]
         for c in range(cols):
-            gw[c] += _dot(gr, x[c * CHUNK : c * CHUNK + n], n)
-    for c in range(cols):  # (Wᵀ G)[c] = Σ_r W[r, c] G[r]
-        gxc = gx[c * CHUNK : c * CHUNK + n]
-        for i in range(n):
-            gxc[i] = 0.0
-        r = 0
-        while r + 4 <= rows:
-            _axpy4(gxc, g, theta, off + r * cols + c, cols, r, n)
-            r += 4
-        for r2 in range(r, rows):
-            _axpy1(gxc, g, theta[off + r2 * cols + c], r2, n)
+            g1, gxc, xc = g[c * CHUNK : c * CHUNK + n], gx[c * CHUNK : c * CHUNK + n], x[c * CHUNK : c * CHUNK + n]
+            if code1 == 0:
+                for i in range(n):
+                    g1[i] = gxc[i]
+            elif code1 == 3:
+                for i in range(n):
+                    g1[i] = gxc[i] if xc[i] > 0 else 0.0
+            else:
+                for i in range(n):
+                    g1[i] = gxc[i] * act_slope(code1, xc[i], xc[i])
+        cols = tp.lt[lab1, 3]
+        xo -= cols * CHUNK
+        _affine_back(tp, theta, gtheta, lab1, tp.bias[m0], g, wk.xsave[xo : xo + cols * CHUNK], gx, n)
     for i in range(n):
         t = nodes[lo + i]
+        if chain:
+            t = _input(tp, t)
         r = tp.rptr[t]
         den = tp.denom[t]
         for e in range(tp.r_eptr[r], tp.r_eptr[r + 1]):
@@ -326,7 +489,6 @@ def dense_backward(tp, theta, gtheta, nodes, lo, hi, wk, xo):
                 for c in range(cols):
                     gv[c] += scale * gx[c * CHUNK + i]
     return xo
-
 
 
 @inline
