@@ -39,6 +39,7 @@ from .native_dense import (
     CHAIN,
     DENSE,
     DENSE_MIN,
+    INNER,
     PLAIN,
     SUMS,
     classes,
@@ -556,13 +557,12 @@ def run(tp, bs, theta, opt, wk, task):
     * ``FORWARD``: the values of the batches' nodes into ``wk.val``;
     * ``GRADIENT``: also ``wk.gtheta = ∂/∂θ Σ_{o,k} grad_out[o, k] · y[o, k]`` over the batches' output rows.
     """
-    nodes, nptr, rows, optr, labels, lptr = bs.nodes, bs.nptr, bs.rows, bs.optr, bs.labels, bs.lptr
+    nodes, rows, optr, labels, lptr = bs.nodes, bs.rows, bs.optr, bs.labels, bs.lptr
     sptr, sstart, skind = bs.sptr, bs.sstart, bs.skind
     voff, dim, kind, out, l_off = tp.voff, tp.dim, tp.kind, tp.out, tp.l_off
     gval, gtheta, grad_out, order, mode = wk.gval, wk.gtheta, task.grad_out, task.order, task.mode
     for j in range(order.size):
         b = order[j]
-        lo, hi = nptr[b], nptr[b + 1]
         xo = 0  # where the next dense segment keeps its inputs
         for s in range(sptr[b], sptr[b + 1]):
             if skind[s] == DENSE or skind[s] == CHAIN:
@@ -575,8 +575,10 @@ def run(tp, bs, theta, opt, wk, task):
                     _forward_node(tp, theta, nodes[i], wk)
         if mode == FORWARD:
             continue
-        for i in range(lo, hi):
-            fill(gval, voff[nodes[i]], dim[nodes[i]], 0.0)
+        for s in range(sptr[b], sptr[b + 1]):  # ∂L/∂y = 0 (a chain's inner nodes have none)
+            if skind[s] != INNER:
+                for i in range(sstart[s], sstart[s + 1]):
+                    fill(gval, voff[nodes[i]], dim[nodes[i]], 0.0)
         for i in range(lptr[b], lptr[b + 1]):
             lab = labels[i]
             fill(gtheta, l_off[lab], l_off[lab + 1] - l_off[lab], 0.0)

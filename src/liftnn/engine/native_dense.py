@@ -164,8 +164,8 @@ def schedule(level, cls, n_dense, chain, n_chain, inner, nptr, nodes, dense_min)
     segment ``s`` the nodes ``nodes[sstart[s] : sstart[s + 1]]``, of kind ``skind[s]``:
 
     * :data:`CHAIN`: at most :data:`CHUNK` outer nodes of one chain class and level, where the batch has
-      at least ``dense_min`` of them; their inner nodes form :data:`INNER` segments, never run (the
-      outer and inner nodes of smaller groups run as the classes they are of by themselves);
+      at least ``dense_min`` of them; their inner nodes form one :data:`INNER` segment, last, never run
+      (the outer and inner nodes of smaller groups run as the classes they are of by themselves);
     * :data:`DENSE`: at most :data:`CHUNK` nodes of one dense class and level, where a level holds at
       least ``dense_min`` of them;
     * :data:`SUMS`: unweighted sum and mean nodes; :data:`PLAIN`: the others."""
@@ -193,12 +193,12 @@ def schedule(level, cls, n_dense, chain, n_chain, inner, nptr, nodes, dense_min)
         keys = np.empty(hi - lo, dtype=np.int64)
         for i in range(lo, hi):
             t = nodes[i]
-            c = cls[t]
-            if stamp[t] == b:
-                c = n_dense + n_chain + 1
+            c, lv = cls[t], level[t]
+            if stamp[t] == b:  # last, out of the way of the nodes that run
+                c, lv = n_dense + n_chain + 1, n_level
             elif chain[t] >= 0 and count[level[t] * n_chain + chain[t]] >= dense_min:
                 c = n_dense + 1 + chain[t]
-            keys[i - lo] = (level[t] * n_cls + c + 1) * n_tape + t
+            keys[i - lo] = (lv * n_cls + c + 1) * n_tape + t
         for i in range(lo, hi):
             t = nodes[i]
             if chain[t] >= 0:
