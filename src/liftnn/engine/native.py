@@ -58,9 +58,10 @@ from .tape import Tape, TapeArrays, compile_tape
 LOSS_CODES = {"mse": 0, "bce": 1, "ce": 2}
 OPTIMIZER_CODES = {"adam": 0, "sgd": 1}
 #: ``batches(layout="auto")`` copies batches into a batch-major tape unless the copy would hold more than this
-#: many times the tape's inner nodes. Measured (``python benchmarks/native_tapes.py``): the copy wins where it
-#: grows the tape 2-5x (GIN per-sample 1.4x faster at 2.4x the nodes, mini-batches of 32 1.3-2.3x faster at
-#: 1.9-4.9x) and loses where it grows a small tape 10x (GCN per-sample, 0.83x at 10.3x the nodes)
+#: many times the tape's inner nodes. Measured (``python benchmarks/native_tapes.py``, segments): the copy wins
+#: where it grows the tape 2-5x (GIN per-sample 1.12x faster at 2.4x the nodes, mini-batches of 32 1.08-1.63x
+#: faster at 1.9-4.9x) and loses or ties where it grows a small tape 10x (GCN per-sample 0.90x at 10.3x the
+#: nodes, GraphSAGE 1.00x at 10.4x)
 MAX_COPY_GROWTH = 8
 
 

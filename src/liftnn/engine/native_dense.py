@@ -46,10 +46,12 @@ from .tape import TapeArrays
 
 #: the most nodes one dense segment runs at once (three ``[dim, CHUNK]`` panels stay in the L1 cache)
 CHUNK = 128
-#: a class's nodes on one level of a batch run densely from this many on (fewer run one by one). Measured
-#: side by side (``python benchmarks/native_tapes.py`` and A/B runs): with 4, per-sample GIN (segments of ~25
-#: molecule nodes) ran 0.82x the node-by-node schedule and GraphSAGE 0.94x; with 32 they run as node by node,
-#: while GIN mini-batches of 32 (~465 nodes per class and level) and every full batch keep their speed-up
+#: a class's nodes on one level of a batch run densely from this many on (fewer run one by one). Chosen on an
+#: earlier tape, where with 4 per-sample GIN (segments of ~25 molecule nodes) ran 0.82x the node-by-node
+#: schedule and GraphSAGE 0.94x, while GIN mini-batches of 32 (~465 nodes per class and level) and every full
+#: batch kept their speed-up. On the current tape (inlined sums, chains) ``python benchmarks/native_tapes.py
+#: --dense-min 4`` gives per-sample GIN 1.23x and GraphSAGE 0.91x (benchmarks/results/native_tapes_dense_min_4),
+#: so a lower value may now pay for GIN; that is not yet measured against 32 side by side
 DENSE_MIN = 32
 #: segment kinds (:func:`schedule`): node by node, dense, unweighted sums, dense two-layer chains, and the chains'
 #: inner nodes (never run on their own)
