@@ -125,25 +125,27 @@ def chains(tp: TapeArrays, cls: np.ndarray, n_dense: int) -> tuple[np.ndarray, i
     first). Returns the chain class of every node (``int64[N]``, one per pair of dense classes, ``-1``
     for the others), the number of chain classes, and every outer node's inner node (``-1`` else)."""
     n = tp.kind.size
+    chain = np.full(n, -1, dtype=np.int64)
+    inner = np.full(n, -1, dtype=np.int64)
+    if not n_dense or not tp.e_child.size:  # no matrix-weighted node, no chain
+        return chain, 0, inner
     dense = (cls >= 0) & (cls < n_dense)
-    r = np.minimum(tp.rptr[:-1], max(tp.r_lab.size - 1, 0))
-    e0 = tp.r_eptr[r] if tp.r_lab.size else np.zeros(n, np.int64)
-    one = dense & (tp.r_eptr[r + 1] - e0 == 1) if tp.r_lab.size else np.zeros(n, bool)
-    child = np.where(one, tp.e_child[np.minimum(e0, max(tp.e_child.size - 1, 0))], 0) if tp.e_child.size else e0
+    r = np.minimum(tp.rptr[:-1], tp.r_lab.size - 1)  # a dense node's one run
+    e0 = tp.r_eptr[r]
+    one = dense & (tp.r_eptr[r + 1] - e0 == 1)
+    e0 = np.minimum(e0, tp.e_child.size - 1)
+    child = np.where(one, tp.e_child[e0], 0)
     readers = np.bincount(tp.e_child, minlength=n)
     output = np.zeros(n, bool)
     output[tp.out] = True
     from_value = ~np.array([needs_pre.py_func(c) for c in range(int(tp.act.max(initial=0)) + 1)])[tp.act]
-    cols = tp.lt[np.maximum(tp.r_lab[r], 0), 3] if tp.r_lab.size else np.zeros(n, np.int64)
+    cols = tp.lt[np.maximum(tp.r_lab[r], 0), 3]
     candidate = (one & dense[child] & (readers[child] == 1) & ~output[child] & from_value[child]
-                 & (tp.dim[child] == cols) & (tp.r_const[r] == 0) & (tp.e_cnt[e0] == tp.denom)) if tp.e_child.size \
-        else one
+                 & (tp.dim[child] == cols) & (tp.r_const[r] == 0) & (tp.e_cnt[e0] == tp.denom))
     outer = np.zeros(n, bool)
     for level in np.unique(tp.level[candidate]):  # an inner node already outer stays outer
         at = candidate & (tp.level == level)
         outer[at & ~outer[child]] = True
-    chain = np.full(n, -1, dtype=np.int64)
-    inner = np.full(n, -1, dtype=np.int64)
     if not outer.any():
         return chain, 0, inner
     pairs, index = np.unique(cls[child[outer]] * n_dense + cls[outer], return_inverse=True)
@@ -198,7 +200,7 @@ def schedule(level, cls, n_dense, chain, n_chain, inner, nptr, nodes, dense_min)
             c, lv = cls[t], level[t]
             if stamp[t] == b:  # last, out of the way of the nodes that run
                 c, lv = n_dense + n_chain + 1, n_level
-            elif chain[t] >= 0 and count[level[t] * n_chain + chain[t]] >= dense_min:
+            elif chain[t] >= 0 and stamp[inner[t]] == b:  # its group chains
                 c = n_dense + 1 + chain[t]
             keys[i - lo] = (lv * n_cls + c + 1) * n_tape + t
         for i in range(lo, hi):
